@@ -1,0 +1,157 @@
+import Foundation
+
+/// Which upstream protocol the gateway speaks.
+public enum UpstreamKind: String, Sendable, CaseIterable {
+    /// GPT-SoVITS `api_v2.py`: JSON `POST /tts` with reference paths on a shared disk.
+    case v2
+    /// The seed's adapter protocol: multipart `POST /synthesize`, `GET /health`.
+    case adapter
+}
+
+/// Every setting of the gateway, resolved from flags over environment over `.env` over defaults.
+public struct GatewayConfig: Sendable {
+    public var appName = "Voice Cloning API"
+    public var appVersion = "1.0.0"
+    public var debug = false
+    public var apiPrefix = "/api/v1"
+    public var apiKey: String?
+    public var corsOrigins = ["http://localhost:3000", "http://localhost:5173"]
+    /// nil means "not configured": the embedded espeak-ng engine serves.
+    public var sovitsBaseURL: String?
+    public var sovitsTimeout: Double = 300
+    public var maxUploadSize = 10_485_760
+    public var allowedAudioFormats: Set<AudioFormat> = Set(AudioFormat.allCases)
+    public var logLevel = "info"
+    public var host = "127.0.0.1"
+    public var port = 8000
+    public var sovitsAPI = UpstreamKind.v2
+    public var refDir = "./data/refs"
+    /// The folder as GPT-SoVITS sees it; nil means the same absolute path as `refDir`.
+    public var refPath: String?
+    public var maxConcurrency = 1
+    public var queueMax = 32
+    public var queueTimeout: Double = 120
+    public var refMinSeconds = 3.0
+    public var refMaxSeconds = 10.0
+    public var dataDir = "./data"
+    public var healthInterval: Double = 5
+    public var shutdownGrace: Double = 30
+    public var espeakCommand = "espeak-ng"
+
+    public init() {}
+
+    /// The names this gateway reads, in the order `.env.example` lists them.
+    public static let variableNames = [
+        "APP_NAME", "APP_VERSION", "DEBUG", "API_V1_PREFIX", "API_KEY", "CORS_ORIGINS", "SOVITS_BASE_URL",
+        "SOVITS_TIMEOUT", "MAX_UPLOAD_SIZE", "ALLOWED_AUDIO_FORMATS", "LOG_LEVEL", "HOST", "PORT", "SOVITS_API",
+        "SOVITS_REF_DIR", "SOVITS_REF_PATH", "SOVITS_MAX_CONCURRENCY", "QUEUE_MAX", "QUEUE_TIMEOUT",
+        "REF_MIN_SECONDS", "REF_MAX_SECONDS", "DATA_DIR", "HEALTH_INTERVAL", "SHUTDOWN_GRACE", "ESPEAK_COMMAND",
+    ]
+
+    /// Builds a configuration from a merged set of variables (later sources already applied over earlier).
+    public static func from(_ vars: [String: String]) throws -> GatewayConfig {
+        var c = GatewayConfig()
+        let v = { (name: String) -> String? in
+            guard let value = vars[name] else { return nil }
+            return value
+        }
+        if let x = v("APP_NAME") { c.appName = x }
+        if let x = v("APP_VERSION") { c.appVersion = x }
+        if let x = v("DEBUG") { c.debug = try bool(x, "DEBUG") }
+        if let x = v("API_V1_PREFIX") {
+            guard x.hasPrefix("/"), !x.hasSuffix("/") else { throw ConfigError("API_V1_PREFIX must start with / and not end with /: \(x)") }
+            c.apiPrefix = x
+        }
+        if let x = v("API_KEY"), !x.isEmpty {
+            guard x.count >= 16 else { throw ConfigError("API_KEY must be at least 16 characters") }
+            c.apiKey = x
+        }
+        if let x = v("CORS_ORIGINS") {
+            c.corsOrigins = x.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        if let x = v("SOVITS_BASE_URL"), !x.isEmpty {
+            guard let url = URL(string: x), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+                throw ConfigError("SOVITS_BASE_URL must be an http(s) URL: \(x)")
+            }
+            c.sovitsBaseURL = x.hasSuffix("/") ? String(x.dropLast()) : x
+        }
+        if let x = v("SOVITS_TIMEOUT") { c.sovitsTimeout = try seconds(x, "SOVITS_TIMEOUT") }
+        if let x = v("MAX_UPLOAD_SIZE") { c.maxUploadSize = try int(x, "MAX_UPLOAD_SIZE", min: 1024) }
+        if let x = v("ALLOWED_AUDIO_FORMATS") {
+            var formats = Set<AudioFormat>()
+            for name in x.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) where !name.isEmpty {
+                guard let f = AudioFormat(rawValue: name) else {
+                    throw ConfigError("ALLOWED_AUDIO_FORMATS: unknown format \(name) (known: wav, mp3, flac, ogg)")
+                }
+                formats.insert(f)
+            }
+            guard !formats.isEmpty else { throw ConfigError("ALLOWED_AUDIO_FORMATS names no format") }
+            c.allowedAudioFormats = formats
+        }
+        if let x = v("LOG_LEVEL") {
+            let level = x.lowercased()
+            guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
+                throw ConfigError("LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical: \(x)")
+            }
+            c.logLevel = level
+        }
+        if let x = v("HOST"), !x.isEmpty { c.host = x }
+        if let x = v("PORT") { c.port = try int(x, "PORT", min: 0, max: 65535) }
+        if let x = v("SOVITS_API") {
+            guard let kind = UpstreamKind(rawValue: x.lowercased()) else { throw ConfigError("SOVITS_API must be v2 or adapter: \(x)") }
+            c.sovitsAPI = kind
+        }
+        if let x = v("DATA_DIR"), !x.isEmpty { c.dataDir = x; c.refDir = x + "/refs" }
+        if let x = v("SOVITS_REF_DIR"), !x.isEmpty { c.refDir = x }
+        if let x = v("SOVITS_REF_PATH"), !x.isEmpty { c.refPath = x }
+        if let x = v("SOVITS_MAX_CONCURRENCY") { c.maxConcurrency = try int(x, "SOVITS_MAX_CONCURRENCY", min: 1, max: 1024) }
+        if let x = v("QUEUE_MAX") { c.queueMax = try int(x, "QUEUE_MAX", min: 0, max: 1_000_000) }
+        if let x = v("QUEUE_TIMEOUT") { c.queueTimeout = try seconds(x, "QUEUE_TIMEOUT") }
+        if let x = v("REF_MIN_SECONDS") { c.refMinSeconds = try seconds(x, "REF_MIN_SECONDS", allowZero: true) }
+        if let x = v("REF_MAX_SECONDS") { c.refMaxSeconds = try seconds(x, "REF_MAX_SECONDS") }
+        guard c.refMinSeconds < c.refMaxSeconds else { throw ConfigError("REF_MIN_SECONDS must be below REF_MAX_SECONDS") }
+        if let x = v("HEALTH_INTERVAL") { c.healthInterval = try seconds(x, "HEALTH_INTERVAL") }
+        if let x = v("SHUTDOWN_GRACE") { c.shutdownGrace = try seconds(x, "SHUTDOWN_GRACE", allowZero: true) }
+        if let x = v("ESPEAK_COMMAND"), !x.isEmpty { c.espeakCommand = x }
+        return c
+    }
+
+    /// Absolute folder where uploads are stored.
+    public var absoluteRefDir: String { Self.absolute(refDir) }
+
+    /// The reference folder as the upstream sees it.
+    public var upstreamRefDir: String { refPath ?? absoluteRefDir }
+
+    public var engineName: String {
+        guard sovitsBaseURL != nil else { return "espeak-ng (embedded)" }
+        return sovitsAPI == .v2 ? "gpt-sovits" : "adapter"
+    }
+
+    static func absolute(_ path: String) -> String {
+        let url = path.hasPrefix("/") ? URL(fileURLWithPath: path)
+            : URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(path)
+        return url.standardizedFileURL.path
+    }
+
+    private static func bool(_ s: String, _ name: String) throws -> Bool {
+        switch s.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off", "": return false
+        default: throw ConfigError("\(name) must be true or false: \(s)")
+        }
+    }
+
+    private static func int(_ s: String, _ name: String, min: Int, max: Int = Int.max) throws -> Int {
+        guard let n = Int(s.trimmingCharacters(in: .whitespaces)), n >= min, n <= max else {
+            throw ConfigError("\(name) must be a whole number from \(min)\(max == Int.max ? " up" : " to \(max)"): \(s)")
+        }
+        return n
+    }
+
+    private static func seconds(_ s: String, _ name: String, allowZero: Bool = false) throws -> Double {
+        guard let n = Double(s.trimmingCharacters(in: .whitespaces)), n.isFinite, allowZero ? n >= 0 : n > 0 else {
+            throw ConfigError("\(name) must be a number of seconds\(allowZero ? "" : " above 0"): \(s)")
+        }
+        return n
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The seed's `ErrorResponse`: `{"success": false, "error": code, "message": text, "details": {...} | null}`.
+struct ErrorResponseBody: Encodable {
+    let error: String
+    let message: String
+    let details: [String: JSONValue]?
+
+    enum CodingKeys: String, CodingKey { case success, error, message, details }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(false, forKey: .success)
+        try c.encode(error, forKey: .error)
+        try c.encode(message, forKey: .message)
+        if let details { try c.encode(details, forKey: .details) } else { try c.encodeNil(forKey: .details) }
+    }
+}
+
+extension GatewayError: HTTPResponseError {
+    public var status: HTTPResponse.Status { .init(code: statusCode) }
+
+    public var headers: HTTPFields {
+        var fields = HTTPFields()
+        fields[.contentType] = "application/json; charset=utf-8"
+        if let retryAfter { fields[.retryAfter] = String(retryAfter) }
+        return fields
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        jsonResponse()
+    }
+
+    func jsonResponse() -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(ErrorResponseBody(error: code, message: message, details: details))) ?? Data()
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// Any error as the gateway's error: its own kinds pass through, HTTP errors keep their status.
+    static func from(_ error: any Error) -> GatewayError {
+        switch error {
+        case let error as GatewayError: return error
+        case let error as HTTPError:
+            let code = Int(error.status.code)
+            let name: String
+            switch code {
+            case 404: name = "not_found"
+            case 405: name = "method_not_allowed"
+            case 413: name = "file_too_large"
+            case 400..<500: name = "bad_request"
+            default: name = "internal_error"
+            }
+            return GatewayError(code, name, error.body ?? error.status.reasonPhrase)
+        case is CancellationError: return GatewayError(499, "client_closed", "the client closed the connection")
+        default: return .internalError("unexpected error: \(error)")
+        }
+    }
+}

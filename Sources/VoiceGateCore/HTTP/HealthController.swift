@@ -1,0 +1,71 @@
+import Foundation
+import Hummingbird
+
+/// `GET /health` (public) and `GET {prefix}/voice/health` (keyed), answered from the monitor's last probe.
+struct HealthController {
+    let gateway: Gateway
+
+    struct HealthResponse: ResponseEncodable {
+        let status: String
+        let version: String
+        let sovits_available: Bool
+        let uptime_seconds: Double
+        let engine: String
+        let upstream: String
+        let message: String?
+    }
+
+    struct QueueInfo: ResponseEncodable {
+        let running: Int
+        let waiting: Int
+        let max_concurrency: Int
+        let queue_max: Int
+    }
+
+    struct VoiceHealthResponse: ResponseEncodable {
+        let available: Bool
+        let engine: String
+        let api: String?
+        let upstream_url: String?
+        let state: String
+        let summary: String
+        let latency_ms: Double?
+        let reason: String?
+        let hint: String?
+        let last_checked: String?
+        let queue: QueueInfo
+    }
+
+    func addPublicRoutes(to router: Router<GatewayRequestContext>) {
+        router.get("health") { _, _ -> EditedResponse<HealthResponse> in
+            let report = gateway.healthReport()
+            return EditedResponse(status: report.status == .unhealthy ? .serviceUnavailable : .ok, response: HealthResponse(
+                status: report.status.rawValue, version: gateway.config.appVersion, sovits_available: report.upstreamAvailable,
+                uptime_seconds: (Date().timeIntervalSince(gateway.startedAt) * 1000).rounded() / 1000,
+                engine: gateway.service.engine.name, upstream: report.upstream.word, message: report.message))
+        }
+    }
+
+    func addKeyedRoutes(to group: RouterGroup<GatewayRequestContext>) {
+        group.get("voice/health") { _, _ -> VoiceHealthResponse in
+            let snapshot = gateway.monitor.snapshot
+            let queue = gateway.service.queue.snapshot
+            var reason: String?
+            if case .down(let why) = snapshot.upstream { reason = why }
+            let embedded = gateway.config.sovitsBaseURL == nil
+            return VoiceHealthResponse(
+                available: snapshot.upstream.isAvailable && snapshot.gatewayProblem == nil,
+                engine: gateway.service.engine.name,
+                api: embedded ? nil : gateway.config.sovitsAPI.rawValue,
+                upstream_url: gateway.config.sovitsBaseURL,
+                state: snapshot.upstream.word,
+                summary: snapshot.upstream.summary,
+                latency_ms: snapshot.lastLatency.map { ($0 * 10000).rounded() / 10 },
+                reason: reason ?? snapshot.gatewayProblem,
+                hint: embedded ? Gateway.embeddedHint : nil,
+                last_checked: snapshot.lastChecked.map { ISO8601DateFormatter().string(from: $0) },
+                queue: QueueInfo(running: queue.running, waiting: queue.waiting, max_concurrency: queue.maxConcurrency,
+                                 queue_max: queue.maxWaiting))
+        }
+    }
+}

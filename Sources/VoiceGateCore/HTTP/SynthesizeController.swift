@@ -1,0 +1,91 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// `POST {prefix}/voice/synthesize`: streams the upload to disk, validates, queues, and streams the WAV back.
+struct SynthesizeController {
+    let gateway: Gateway
+
+    func addRoutes(to group: RouterGroup<GatewayRequestContext>) {
+        group.post("voice/synthesize") { request, context in try await synthesize(request, context: context) }
+    }
+
+    func synthesize(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let boundary = try Self.boundary(request.headers[.contentType])
+        let limits = gateway.limits
+        // Room for the text fields and multipart framing around the largest allowed file.
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limits.maxBytes + 256 * 1024 {
+            throw GatewayError.invalid("file_too_large", "the request is \(length) bytes; reference_audio may be at most MAX_UPLOAD_SIZE (\(limits.maxBytes) bytes)",
+                                       details: ["max_bytes": .int(limits.maxBytes)])
+        }
+        let reader = SynthesisUploadReader(boundary: boundary, store: gateway.store, limits: limits)
+        let result = try await request.body.consumeWithCancellationOnInboundClose { body in
+            let (fields, file) = try await reader.read(body)
+            guard let file else {
+                throw GatewayError.invalid("missing_reference_audio", "reference_audio (a WAV, MP3, FLAC or OGG file) is required")
+            }
+            let validated: SynthesisFields.Validated
+            do {
+                validated = try fields.validate()
+            } catch {
+                file.discard()
+                throw error
+            }
+            let reference: StoredReference
+            do {
+                reference = try gateway.store.accept(file, limits: limits)
+            } catch {
+                file.discard()
+                throw error
+            }
+            return try await gateway.service.synthesize(SynthesisRequest(validated, reference: reference))
+        }
+        return Self.response(for: result, engine: gateway.service.engine.name)
+    }
+
+    static func response(for result: SynthesisResult, engine: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "audio/wav"
+        headers[.contentDisposition] = "attachment; filename=\"synthesized.wav\""
+        headers[.xSampleRate] = String(result.sampleRate)
+        headers[.xEngine] = engine
+        if let duration = result.duration { headers[.xAudioDuration] = formatDuration(duration) }
+        headers[.serverTiming] = String(format: "queue;dur=%.1f, upstream;dur=%.1f", result.queueWait * 1000, result.upstreamTime * 1000)
+        let body = ResponseBody(contentLength: result.contentLength) { writer in
+            defer { result.finish() }
+            while let chunk = try await result.next() {
+                try await writer.write(chunk)
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// Up to microseconds, without trailing zeros: `2.5`, `1.234567`.
+    static func formatDuration(_ seconds: Double) -> String {
+        var text = String(format: "%.6f", seconds)
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+        return text
+    }
+
+    static func boundary(_ contentType: String?) throws -> String {
+        guard let contentType, let mediaType = MediaType(from: contentType), mediaType.isType(.multipartForm) else {
+            throw GatewayError.invalid("invalid_content_type", "the body must be multipart/form-data with text and reference_audio fields",
+                                       details: ["content_type": contentType.map { .string($0) } ?? .null])
+        }
+        guard let parameter = mediaType.parameter, parameter.name.lowercased() == "boundary", !parameter.value.isEmpty,
+              parameter.value.count <= 200 else {
+            throw GatewayError.invalid("malformed_multipart", "the multipart/form-data content type has no boundary")
+        }
+        return parameter.value
+    }
+}
+
+extension SynthesisRequest {
+    init(_ v: SynthesisFields.Validated, reference: StoredReference) {
+        self.init(text: v.text, language: v.language, speed: v.speed, temperature: v.temperature, promptText: v.promptText,
+                  promptLanguage: v.promptLanguage, seed: v.seed, stream: v.stream, reference: reference)
+    }
+}

@@ -1,0 +1,6 @@
+/// Why a request did not get a place at the upstream.
+public enum QueueError: Error, Sendable, Equatable {
+    case full(waiting: Int)
+    case timedOut(after: Double)
+    case shuttingDown
+}

@@ -1,0 +1,29 @@
+/// A failure with a stable, documented `error` code, the HTTP status it maps to, and a human message.
+public struct GatewayError: Error, Sendable, CustomStringConvertible {
+    public var statusCode: Int
+    public var code: String
+    public var message: String
+    public var details: [String: JSONValue]?
+    public var retryAfter: Int?
+
+    public init(_ status: Int, _ code: String, _ message: String, details: [String: JSONValue]? = nil, retryAfter: Int? = nil) {
+        self.statusCode = status
+        self.code = code
+        self.message = message
+        self.details = details
+        self.retryAfter = retryAfter
+    }
+
+    public var description: String { "\(statusCode) \(code): \(message)" }
+
+    public static func invalid(_ code: String, _ message: String, details: [String: JSONValue]? = nil) -> GatewayError {
+        GatewayError(400, code, message, details: details)
+    }
+
+    public static func upstream(_ message: String, details: [String: JSONValue]? = nil) -> GatewayError {
+        GatewayError(502, "upstream_error", message, details: details)
+    }
+
+    public static let unauthorized = GatewayError(401, "unauthorized", "missing or invalid X-API-Key header")
+    public static func internalError(_ message: String) -> GatewayError { GatewayError(500, "internal_error", message) }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import Logging
+import NIOCore
+
+/// The one path every synthesis takes, from HTTP or the console: queue, engine, header check, result.
+public final class SynthesisService: Sendable {
+    public let engine: any SynthesisEngine
+    public let queue: FairQueue
+    private let timeout: Double
+    private let queueTimeout: Double
+
+    /// No real model answers at 16 kHz: GPT-SoVITS sends one second of 16 kHz silence when inference fails.
+    static let failureSampleRate = 16000
+    /// Largest non-audio or failure answer that is read whole to inspect it.
+    static let maxHeaderProbe = 64 * 1024
+
+    public init(engine: any SynthesisEngine, queue: FairQueue, timeout: Double, queueTimeout: Double) {
+        self.engine = engine
+        self.queue = queue
+        self.timeout = timeout
+        self.queueTimeout = queueTimeout
+    }
+
+    public func synthesize(_ request: SynthesisRequest, ticket: UInt64? = nil) async throws -> SynthesisResult {
+        let queued = ContinuousClock.now
+        let lease: QueueLease
+        do {
+            lease = try await queue.acquire(ticket: ticket, timeout: queueTimeout)
+        } catch let error as QueueError {
+            throw Self.map(error)
+        }
+        let started = ContinuousClock.now
+        do {
+            let reader = try await engine.synthesize(request, timeout: timeout)
+            let (header, contentLength) = try await readHeader(reader, streaming: request.stream)
+            return SynthesisResult(header: header, contentLength: contentLength, queueWait: (started - queued).seconds,
+                                   upstreamTime: (ContinuousClock.now - started).seconds, streaming: request.stream,
+                                   reader: reader, lease: lease)
+        } catch {
+            lease.release()
+            throw error
+        }
+    }
+
+    static func map(_ error: QueueError) -> GatewayError {
+        switch error {
+        case .full(let waiting):
+            return GatewayError(503, "queue_full", "the upstream queue is full (\(waiting) waiting); retry shortly",
+                                details: ["waiting": .int(waiting)], retryAfter: 5)
+        case .timedOut(let after):
+            return GatewayError(503, "queue_timeout", "waited \(Int(after)) s for the upstream without getting a turn; retry later",
+                                retryAfter: 10)
+        case .shuttingDown:
+            return GatewayError(503, "shutting_down", "the gateway is shutting down", retryAfter: 30)
+        }
+    }
+
+    /// Reads until the WAV header is complete and checks the answer is real audio.
+    /// Streams get a header whose sizes say "unknown", which players accept while streaming.
+    private func readHeader(_ reader: ByteChunkReader, streaming: Bool) async throws -> (WAVHeader, Int?) {
+        var buffered = ByteBuffer()
+        var header: WAVHeader?
+        while header == nil {
+            guard var chunk = try await nextOrStreamError(reader) else { break }
+            buffered.writeBuffer(&chunk)
+            header = WAVHeader.parse(Array(buffered.readableBytesView.prefix(Self.maxHeaderProbe)))
+            if header == nil && buffered.readableBytes >= Self.maxHeaderProbe { break }
+        }
+        guard let header else {
+            if buffered.readableBytes == 0 {
+                throw GatewayError.upstream("the upstream ended its answer before sending any audio")
+            }
+            let preview = String(decoding: buffered.readableBytesView.prefix(200), as: UTF8.self)
+            throw GatewayError(502, "upstream_bad_response", "the upstream answered with something that is not WAV audio",
+                               details: ["preview": .string(preview)])
+        }
+        if header.sampleRate == Self.failureSampleRate, !streaming, !header.dataSizeIsUnknown,
+           header.dataSize <= Self.maxHeaderProbe {
+            while buffered.readableBytes < header.dataOffset + header.dataSize, var chunk = try await nextOrStreamError(reader) {
+                buffered.writeBuffer(&chunk)
+            }
+            let samples = buffered.readableBytesView.dropFirst(header.dataOffset)
+            if samples.allSatisfy({ $0 == 0 }) {
+                throw GatewayError(502, "upstream_inference_failed",
+                                   "the upstream's inference failed (it answered with silence at 16 kHz, its failure signal; often GPU out of memory)",
+                                   details: ["sample_rate": .int(header.sampleRate), "data_bytes": .int(header.dataSize)])
+            }
+        }
+        if streaming {
+            buffered.moveReaderIndex(forwardBy: min(header.dataOffset, buffered.readableBytes))
+            reader.pushBack(buffered)
+            let fresh = WAVHeader.canonical(sampleRate: header.sampleRate, channels: header.channels,
+                                            bitsPerSample: header.bitsPerSample, dataSize: nil)
+            reader.pushBack(ByteBuffer(bytes: fresh))
+            return (header, nil)
+        }
+        reader.pushBack(buffered)
+        let length = header.dataSizeIsUnknown ? nil : header.dataOffset + header.dataSize
+        return (header, length)
+    }
+
+    private func nextOrStreamError(_ reader: ByteChunkReader) async throws -> ByteBuffer? {
+        do {
+            return try await reader.next()
+        } catch let error as GatewayError {
+            throw error
+        } catch {
+            throw GatewayError.upstream("the upstream connection failed while sending audio: \(error)")
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let c = components
+        return Double(c.seconds) + Double(c.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,57 @@
+import Crypto
+import Foundation
+import NIOCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An upload being written to disk as it arrives, hashed on the way. Deleted unless committed.
+final class IncomingFile {
+    let path: String
+    private var fd: Int32
+    private var hasher = SHA256()
+    private(set) var size = 0
+    private(set) var head: [UInt8] = []
+
+    init(directory: String) throws {
+        path = directory + "/" + UUID().uuidString + ".part"
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw GatewayError(500, "storage_error", "cannot create an upload file in \(directory): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    func write(_ buffer: ByteBuffer) throws {
+        try buffer.withUnsafeReadableBytes { raw in
+            hasher.update(bufferPointer: raw)
+            if head.count < 16 { head += raw.prefix(16 - head.count) }
+            var offset = 0
+            while offset < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw GatewayError(500, "storage_error", "cannot write the upload to disk: \(String(cString: strerror(errno)))")
+                }
+                offset += n
+            }
+        }
+        size += buffer.readableBytes
+    }
+
+    /// Closes the file and returns the hex SHA-256 of its content.
+    func finish() -> String {
+        closeFile()
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    func discard() {
+        closeFile()
+        unlink(path)
+    }
+
+    private func closeFile() {
+        if fd >= 0 { Glibc.close(fd); fd = -1 }
+    }
+
+    deinit { closeFile() }
+}

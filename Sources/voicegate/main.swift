@@ -1,0 +1,2 @@
+import VoiceGateCore
+print(Gateway.version)

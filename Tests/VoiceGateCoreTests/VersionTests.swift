@@ -1,0 +1,1 @@
+import Testing; @testable import VoiceGateCore; @Test func v() { #expect(!VoiceGateCore.version.isEmpty) }
