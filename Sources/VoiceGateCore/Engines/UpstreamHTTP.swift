@@ -8,7 +8,7 @@ public enum UpstreamHTTP {
     public static func makeClient(readTimeout: Double) -> HTTPClient {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
-            timeout: .init(connect: .seconds(3), read: .milliseconds(Int64(readTimeout * 1000))),
+            timeout: .init(connect: .seconds(1), read: .milliseconds(Int64(readTimeout * 1000))),
             decompression: .disabled
         )
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64

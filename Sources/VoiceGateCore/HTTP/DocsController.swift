@@ -8,9 +8,7 @@ struct DocsController {
     let openAPIDocument: ByteBuffer
 
     init() {
-        let url = Bundle.module.url(forResource: "openapi", withExtension: "json", subdirectory: "Resources")
-            ?? Bundle.module.url(forResource: "openapi", withExtension: "json")
-        openAPIDocument = url.flatMap { try? Data(contentsOf: $0) }.map { ByteBuffer(bytes: $0) } ?? ByteBuffer(string: "{}")
+        openAPIDocument = ByteBuffer(bytes: EmbeddedAssets.openAPIDocument)
     }
 
     func addRoutes(to router: Router<GatewayRequestContext>) {

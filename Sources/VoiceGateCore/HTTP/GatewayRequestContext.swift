@@ -5,16 +5,30 @@ import NIOCore
 public struct GatewayRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
+    /// The connection, to notice a client that leaves while its request waits.
+    public let channel: (any Channel)?
     public var requestID = ""
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
+        channel = source.channel
     }
 
     /// The client as the log shows it.
     public var clientDescription: String {
         guard let remoteAddress else { return "-" }
         return remoteAddress.ipAddress ?? remoteAddress.description
+    }
+
+    /// Runs `operation`, cancelling it if the client's connection closes first.
+    /// (Hummingbird's `consumeWithCancellationOnInboundClose` would end keep-alive for the connection.)
+    public func cancellingOnClientClose<T: Sendable>(_ operation: @Sendable @escaping () async throws -> T) async throws -> T {
+        guard let channel, let detector = try? await channel.pipeline.handler(type: ClientCloseDetector.self).get() else {
+            return try await operation()
+        }
+        let work = Task { try await operation() }
+        detector.whenClientCloses { work.cancel() }
+        return try await withTaskCancellationHandler { try await work.value } onCancel: { work.cancel() }
     }
 }

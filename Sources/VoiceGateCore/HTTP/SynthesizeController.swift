@@ -20,27 +20,20 @@ struct SynthesizeController {
                                        details: ["max_bytes": .int(limits.maxBytes)])
         }
         let reader = SynthesisUploadReader(boundary: boundary, store: gateway.store, limits: limits)
-        let result = try await request.body.consumeWithCancellationOnInboundClose { body in
-            let (fields, file) = try await reader.read(body)
-            guard let file else {
-                throw GatewayError.invalid("missing_reference_audio", "reference_audio (a WAV, MP3, FLAC or OGG file) is required")
-            }
-            let validated: SynthesisFields.Validated
-            do {
-                validated = try fields.validate()
-            } catch {
-                file.discard()
-                throw error
-            }
-            let reference: StoredReference
-            do {
-                reference = try gateway.store.accept(file, limits: limits)
-            } catch {
-                file.discard()
-                throw error
-            }
-            return try await gateway.service.synthesize(SynthesisRequest(validated, reference: reference))
+        let (fields, file) = try await reader.read(request.body)
+        guard let file else {
+            throw GatewayError.invalid("missing_reference_audio", "reference_audio (a WAV, MP3, FLAC or OGG file) is required")
         }
+        let synthesis: SynthesisRequest
+        do {
+            let validated = try fields.validate()
+            synthesis = SynthesisRequest(validated, reference: try gateway.store.accept(file, limits: limits))
+        } catch {
+            file.discard()
+            throw error
+        }
+        let service = gateway.service
+        let result = try await context.cancellingOnClientClose { try await service.synthesize(synthesis) }
         return Self.response(for: result, engine: gateway.service.engine.name)
     }
 

@@ -1,0 +1,30 @@
+import Synchronization
+
+/// Runs async work one piece at a time, in arrival order, like api_v2's blocked event loop.
+final class AsyncSerialGate: Sendable {
+    private struct State {
+        var busy = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
+
+    func run<T: Sendable>(_ work: () async throws -> T) async throws -> T {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let go: Bool = state.withLock { s in
+                if s.busy { s.waiters.append(c); return false }
+                s.busy = true
+                return true
+            }
+            if go { c.resume() }
+        }
+        defer {
+            let next: CheckedContinuation<Void, Never>? = state.withLock { s in
+                if s.waiters.isEmpty { s.busy = false; return nil }
+                return s.waiters.removeFirst()
+            }
+            next?.resume()
+        }
+        return try await work()
+    }
+}

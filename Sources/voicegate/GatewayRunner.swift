@@ -1,0 +1,50 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import VoiceGateCore
+
+/// Runs the gateway's HTTP server and background services in one service group with graceful shutdown.
+struct GatewayRunner {
+    let gateway: Gateway
+    let logger: Logger
+
+    /// `extraServices` run beside the server (the console); they are stopped first and drain nothing.
+    func run(extraServices: [any Service], onListening: @escaping @Sendable (String) -> Void = { _ in }) async throws {
+        let logger = self.logger
+        let app = gateway.makeApplication { channel in
+            let address = channel.localAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
+            logger.info("listening on http://\(address)")
+            onListening(address)
+        }
+        // Reverse order on shutdown: extras, then the server drains, then monitor and upstream client.
+        let services: [any Service] = gateway.backgroundServices + [app] + extraServices
+        var configuration = ServiceGroupConfiguration(
+            services: services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        configuration.maximumGracefulShutdownDuration = .milliseconds(Int64(gateway.config.shutdownGrace * 1000))
+        try await ServiceGroup(configuration: configuration).run()
+    }
+
+    static func logStartup(_ gateway: Gateway, logger: Logger) {
+        let c = gateway.config
+        logger.info("VoiceGate \(Gateway.version) serving \(c.appName) \(c.appVersion) on \(c.host):\(c.port)")
+        logger.info("\(gateway.engineDescription)")
+        logger.info("\(gateway.keyDescription)")
+        logger.info("references stored in \(gateway.store.directory) (upstream sees \(c.upstreamRefDir)); queue: \(c.maxConcurrency) at a time, \(c.queueMax) waiting")
+    }
+
+    static func describeStartFailure(_ error: any Error, config: GatewayConfig) -> String {
+        if let error = error as? IOError {
+            return "cannot listen on \(config.host):\(config.port): \(String(cString: strerror(error.errnoCode)))"
+        }
+        let text = String(describing: error)
+        if text.contains("Address already in use") || text.contains("EADDRINUSE") {
+            return "cannot listen on \(config.host):\(config.port): address already in use"
+        }
+        return "cannot start: \(text)"
+    }
+}

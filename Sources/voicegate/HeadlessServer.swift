@@ -1,0 +1,29 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import VoiceGateCore
+
+/// `voicegate --server`: the gateway with logs on stderr, stopped gracefully by SIGINT or SIGTERM.
+struct HeadlessServer {
+    let config: GatewayConfig
+
+    func run() async {
+        var logger = Logger(label: "voicegate") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
+        let gateway: Gateway
+        do {
+            gateway = try Gateway(config: config, logger: logger)
+        } catch {
+            VoiceGateCommand.fail("\(error)")
+        }
+        GatewayRunner.logStartup(gateway, logger: logger)
+        do {
+            try await GatewayRunner(gateway: gateway, logger: logger).run(extraServices: [])
+            logger.info("shut down cleanly")
+        } catch {
+            VoiceGateCommand.fail(GatewayRunner.describeStartFailure(error, config: config))
+        }
+    }
+}

@@ -1,2 +1,0 @@
-import VoiceGateCore
-print(Gateway.version)

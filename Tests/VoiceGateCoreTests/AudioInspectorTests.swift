@@ -1,0 +1,49 @@
+import Foundation
+import Testing
+@testable import VoiceGateCore
+
+@Suite("Audio format and duration from the container")
+struct AudioInspectorTests {
+    @Test(arguments: [("tone.flac", AudioFormat.flac, 4.5), ("tone.ogg", .ogg, 4.5), ("tone-cbr.mp3", .mp3, 4.571), ("tone-vbr.mp3", .mp3, 4.545)])
+    func readsFixtures(name: String, format: AudioFormat, duration: Double) throws {
+        let info = try AudioInspector.inspect(path: TestAudio.fixturePath(name))
+        #expect(info.format == format)
+        #expect(abs(info.duration - duration) < 0.06, "\(name): \(info.duration)")
+    }
+
+    @Test func readsWAVExactly() throws {
+        let data = [UInt8](TestAudio.wav(seconds: 3.2, sampleRate: 22050, channels: 2))
+        let info = try AudioInspector.inspect(head: data, tail: data, fileSize: data.count)
+        #expect(info == AudioInfo(format: .wav, duration: 3.2, sampleRate: 22050, channels: 2))
+    }
+
+    @Test func sniffsBytesNotNames() {
+        #expect(AudioFormat.sniff(Array("RIFF\0\0\0\0WAVEfmt ".utf8)) == .wav)
+        #expect(AudioFormat.sniff(Array("fLaC\0\0\0\"".utf8) + [0, 0, 0, 0]) == .flac)
+        #expect(AudioFormat.sniff(Array("OggS".utf8) + [UInt8](repeating: 0, count: 8)) == .ogg)
+        #expect(AudioFormat.sniff(Array("ID3".utf8) + [UInt8](repeating: 0, count: 9)) == .mp3)
+        #expect(AudioFormat.sniff(Array("<html><body>hi</body>".utf8)) == nil)
+        #expect(AudioFormat.sniff([0xFF, 0xFB, 0x00, 0x00] + [UInt8](repeating: 0, count: 8)) == nil) // invalid bitrate index
+    }
+
+    @Test func rejectsDamagedFiles() {
+        let wav = [UInt8](TestAudio.wav(seconds: 1))
+        #expect(throws: AudioInspectionError.self) { try AudioInspector.inspect(head: Array(wav.prefix(20)), tail: [], fileSize: 20) }
+        let garbage = [UInt8](repeating: 0x41, count: 4096)
+        #expect(throws: AudioInspectionError.self) { try AudioInspector.inspect(head: garbage, tail: garbage, fileSize: 4096) }
+    }
+
+    @Test func streamingWAVHeaderSizesFallBackToTheFileSize() throws {
+        var wav = [UInt8](TestAudio.wav(seconds: 4, sampleRate: 16000))
+        wav.replaceSubrange(40..<44, with: [0xFF, 0xFF, 0xFF, 0xFF])
+        let info = try AudioInspector.inspect(head: wav, tail: wav, fileSize: wav.count)
+        #expect(info.duration == 4)
+    }
+
+    @Test func canonicalHeaderRoundTrips() throws {
+        let header = try #require(WAVHeader.parse(WAVHeader.canonical(sampleRate: 48000, dataSize: 96000)))
+        #expect(header.sampleRate == 48000 && header.dataOffset == 44 && header.duration == 1)
+        let streaming = try #require(WAVHeader.parse(WAVHeader.canonical(sampleRate: 32000, dataSize: nil)))
+        #expect(streaming.dataSizeIsUnknown && streaming.duration == nil)
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import SovitsDouble
+import Testing
+@testable import VoiceGateCore
+
+@Suite("The fair queue in front of the upstream")
+struct QueueIntegrationTests {
+    static func slow(_ ms: Int) -> TestGateway.Upstream {
+        var options = SovitsDoubleOptions()
+        options.inferenceDelay = .milliseconds(ms)
+        return .double(options)
+    }
+
+    @Test func aFullQueueAnswers503WithRetryAfter() async throws {
+        try await TestGateway.run(upstream: Self.slow(800), env: ["QUEUE_MAX": "1"]) { t in
+            let responses = try await withThrowingTaskGroup(of: TestResponse.self) { group in
+                for i in 0..<4 {
+                    group.addTask {
+                        try await Task.sleep(for: .milliseconds(60 * i))
+                        return try await t.synthesize(.synthesis(text: "Queued request \(i)."))
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let full = responses.filter { $0.status == 503 }
+            #expect(responses.filter { $0.status == 200 }.count == 2)
+            #expect(full.count == 2)
+            #expect(full.allSatisfy { $0.errorCode == "queue_full" && $0.header("Retry-After") != nil })
+        }
+    }
+
+    @Test func waitingPastTheQueueTimeoutAnswers503() async throws {
+        try await TestGateway.run(upstream: Self.slow(1500), env: ["QUEUE_TIMEOUT": "0.3"]) { t in
+            async let first = t.synthesize(.synthesis(text: "First in line."))
+            try await Task.sleep(for: .milliseconds(150))
+            let second = try await t.synthesize(.synthesis(text: "Second in line."))
+            #expect(second.status == 503)
+            #expect(second.errorCode == "queue_timeout")
+            #expect(second.header("Retry-After") != nil)
+            #expect(try await first.status == 200)
+        }
+    }
+
+    @Test func aClientThatDisconnectsLeavesTheQueue() async throws {
+        try await TestGateway.run(upstream: Self.slow(1200)) { t in
+            async let first = t.synthesize(.synthesis(text: "Holds the upstream."))
+            try await Task.sleep(for: .milliseconds(200))
+            let waiting = Task { try await t.synthesize(.synthesis(text: "Gives up while waiting.")) }
+            #expect(await eventually { t.gateway.service.queue.snapshot.waiting == 1 })
+            waiting.cancel()
+            // Well before the first request frees the upstream (1.2 s), the waiter is gone.
+            #expect(await eventually(timeout: 0.4) { t.gateway.service.queue.snapshot.waiting == 0 })
+            #expect(t.gateway.service.queue.snapshot.running == 1)
+            #expect(try await first.status == 200)
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(t.double?.recorder.stats.ttsRequests == 1)
+        }
+    }
+}

@@ -1,0 +1,11 @@
+import Foundation
+
+/// Polls `condition` until it holds or `timeout` passes; for state that background tasks reach.
+func eventually(timeout: Double = 5, _ condition: @Sendable () async throws -> Bool) async rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return try await condition()
+}

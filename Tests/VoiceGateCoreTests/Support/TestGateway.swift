@@ -1,0 +1,108 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import InMemoryLogging
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import SovitsDouble
+@testable import VoiceGateCore
+
+/// A running gateway (and, unless told otherwise, a GPT-SoVITS double behind it), both on real sockets.
+struct TestGateway {
+    static let apiKey = "test-key-0123456789abcdef"
+    let gateway: Gateway
+    let double: SovitsDouble?
+    let baseURL: String
+    let client: HTTPClient
+    let logs: InMemoryLogHandler
+    let dataDir: String
+
+    enum Upstream {
+        /// The api_v2 double with these options.
+        case double(SovitsDoubleOptions)
+        /// A base URL where nothing listens.
+        case refused
+        /// No SOVITS_BASE_URL: the embedded espeak-ng engine.
+        case embedded
+    }
+
+    /// Starts everything, runs `body`, then shuts everything down gracefully.
+    static func run(upstream: Upstream = .double(.init()), env: [String: String] = [:],
+                    _ body: @Sendable (TestGateway) async throws -> Void) async throws {
+        let dataDir = NSTemporaryDirectory() + "voicegate-test-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        let logs = InMemoryLogHandler()
+        var logger = Logger(label: "test") { _ in logs }
+        logger.logLevel = .info
+        let quiet = Logger(label: "quiet") { _ in SwiftLogNoOpLogHandler() }
+        var vars = ["API_KEY": apiKey, "PORT": "0", "DATA_DIR": dataDir, "HEALTH_INTERVAL": "0.2", "SOVITS_TIMEOUT": "5",
+                    "QUEUE_TIMEOUT": "5"]
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        do {
+            try await runServices()
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+
+        func runServices() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            var groups: [ServiceGroup] = []
+            var double: SovitsDouble?
+            switch upstream {
+            case .double(let options):
+                let d = SovitsDouble(options: options)
+                double = d
+                let port = PortPromise()
+                let app = Application(router: d.makeRouter(), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                                      onServerRunning: { port.fulfil($0.localAddress!.port!) }, logger: quiet)
+                let group = ServiceGroup(configuration: .init(services: [app], logger: quiet))
+                groups.append(group)
+                tasks.addTask { try await group.run() }
+                vars["SOVITS_BASE_URL"] = "http://127.0.0.1:\(await port.value())"
+            case .refused:
+                vars["SOVITS_BASE_URL"] = "http://127.0.0.1:\(try unusedPort())"
+            case .embedded:
+                break
+            }
+            vars.merge(env) { _, new in new }
+            let gateway = try Gateway(config: try GatewayConfig.from(vars), logger: logger)
+            let port = PortPromise()
+            let app = gateway.makeApplication { port.fulfil($0.localAddress!.port!) }
+            let group = ServiceGroup(configuration: .init(services: gateway.backgroundServices + [app], logger: quiet))
+            groups.insert(group, at: 0)
+            tasks.addTask { try await group.run() }
+            let harness = TestGateway(gateway: gateway, double: double, baseURL: "http://127.0.0.1:\(await port.value())",
+                                      client: client, logs: logs, dataDir: dataDir)
+            var failure: (any Error)?
+            do { try await body(harness) } catch { failure = error }
+            for group in groups { await group.triggerGracefulShutdown() }
+            try await tasks.waitForAll()
+            if let failure { throw failure }
+        }
+        }
+    }
+
+    /// A port nobody listens on: bound, read, and released again.
+    static func unusedPort() throws -> Int {
+        let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).wait()
+        let port = channel.localAddress!.port!
+        try channel.close().wait()
+        return port
+    }
+}
+
+/// Hands the port a server listens on from `onServerRunning` to the test.
+final class PortPromise: Sendable {
+    private let stream = AsyncStream<Int>.makeStream()
+
+    func fulfil(_ port: Int) { stream.continuation.yield(port) }
+
+    func value() async -> Int {
+        for await port in stream.stream { return port }
+        return 0
+    }
+}

@@ -1,1 +1,0 @@
-import Testing; @testable import VoiceGateCore; @Test func v() { #expect(!VoiceGateCore.version.isEmpty) }
