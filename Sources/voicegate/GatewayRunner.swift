@@ -19,7 +19,8 @@ struct GatewayRunner {
             onListening(address)
         }
         // Reverse order on shutdown: extras, then the server drains, then monitor and upstream client.
-        let services: [any Service] = gateway.backgroundServices + [app] + extraServices
+        let announcer = ShutdownAnnouncer(logger: logger, grace: gateway.config.shutdownGrace)
+        let services: [any Service] = gateway.backgroundServices + [app, announcer] + extraServices
         var configuration = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
