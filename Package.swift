@@ -38,6 +38,10 @@ let package = Package(
         ),
         .executableTarget(name: "embed-assets"),
         .plugin(name: "EmbedAssets", capability: .buildTool(), dependencies: ["embed-assets"]),
+        .target(
+            name: "VoiceGateConsole",
+            dependencies: ["VoiceGateCore"]
+        ),
         .systemLibrary(
             name: "CNcurses",
             path: "Sources/CNcurses",
@@ -47,8 +51,10 @@ let package = Package(
             name: "voicegate",
             dependencies: [
                 "VoiceGateCore",
+                "VoiceGateConsole",
                 "CNcurses",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -69,6 +75,7 @@ let package = Package(
             name: "VoiceGateCoreTests",
             dependencies: [
                 "VoiceGateCore",
+                "VoiceGateConsole",
                 "SovitsDouble",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

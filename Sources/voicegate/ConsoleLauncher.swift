@@ -1,17 +1,45 @@
 import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
 import VoiceGateCore
 
-/// Opens the operator console when stdin and stdout are a capable terminal.
+/// `voicegate` on a terminal: the same gateway as `--server`, with the operator console in front.
 struct ConsoleLauncher {
     let config: GatewayConfig
 
     func run() async {
-        guard isatty(0) == 1, isatty(1) == 1 else {
-            VoiceGateCommand.fail("not a terminal: the console needs one. Run `voicegate --server` for the headless gateway.")
+        if let reason = TerminalSession.unsuitableReason() { VoiceGateCommand.fail(reason) }
+        let book = ConsoleLogBook()
+        var logger = Logger(label: "voicegate") { _ in ConsoleLogHandler(book: book) }
+        logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
+        let gateway: Gateway
+        do {
+            gateway = try Gateway(config: config, logger: logger)
+        } catch {
+            VoiceGateCommand.fail("\(error)")
         }
-        if let term = ProcessInfo.processInfo.environment["TERM"], term == "dumb" || term.isEmpty {
-            VoiceGateCommand.fail("TERM=\(term) cannot show the console. Run `voicegate --server` for the headless gateway.")
+        let dataDir = GatewayConfig.absolute(config.dataDir)
+        let reference = dataDir + "/sample-voice.wav"
+        if !FileManager.default.fileExists(atPath: reference) {
+            _ = FileManager.default.createFile(atPath: reference, contents: gateway.sampleVoice)
         }
-        VoiceGateCommand.fail("the console is not available in this build yet. Run `voicegate --server`.")
+        let session = TerminalSession()
+        if let reason = session.start() { VoiceGateCommand.fail(reason) }
+        GatewayRunner.logStartup(gateway, logger: logger)
+        let app = ConsoleApp(gateway: gateway, book: book, listen: "\(config.host):\(config.port)", outputFolder: dataDir + "/output")
+        var failure: String?
+        do {
+            try await GatewayRunner(gateway: gateway, logger: logger).run(
+                extraServices: [ConsoleService(app: app, session: session, reference: reference)],
+                extraSignals: [.sighup],
+                onListening: { address in app.listen.withLock { $0 = address } })
+        } catch {
+            failure = GatewayRunner.describeStartFailure(error, config: config)
+        }
+        session.stop()
+        // What could not be shown while curses owned the screen.
+        for line in book.lines { print(line) }
+        if let failure { VoiceGateCommand.fail(failure) }
     }
 }

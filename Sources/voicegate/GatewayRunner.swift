@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import UnixSignals
 import VoiceGateCore
 
 /// Runs the gateway's HTTP server and background services in one service group with graceful shutdown.
@@ -11,7 +12,8 @@ struct GatewayRunner {
     let logger: Logger
 
     /// `extraServices` run beside the server (the console); they are stopped first and drain nothing.
-    func run(extraServices: [any Service], onListening: @escaping @Sendable (String) -> Void = { _ in }) async throws {
+    func run(extraServices: [any Service], extraSignals: [UnixSignal] = [],
+             onListening: @escaping @Sendable (String) -> Void = { _ in }) async throws {
         let logger = self.logger
         let app = gateway.makeApplication { channel in
             let address = channel.localAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
@@ -21,9 +23,15 @@ struct GatewayRunner {
         // Reverse order on shutdown: extras, then the server drains, then monitor and upstream client.
         let announcer = ShutdownAnnouncer(logger: logger, grace: gateway.config.shutdownGrace)
         let services: [any Service] = gateway.backgroundServices + [app, announcer] + extraServices
+        let extras = Set(extraServices.map { ObjectIdentifier(type(of: $0)) })
         var configuration = ServiceGroupConfiguration(
-            services: services.map { .init(service: $0) },
-            gracefulShutdownSignals: [.sigterm, .sigint],
+            services: services.map { service in
+                // When an extra (the console) ends, everything shuts down gracefully.
+                extras.contains(ObjectIdentifier(type(of: service)))
+                    ? .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)
+                    : .init(service: service)
+            },
+            gracefulShutdownSignals: [.sigterm, .sigint] + extraSignals,
             logger: logger
         )
         configuration.maximumGracefulShutdownDuration = .milliseconds(Int64(gateway.config.shutdownGrace * 1000))

@@ -127,7 +127,7 @@ public struct GatewayConfig: Sendable {
         return sovitsAPI == .v2 ? "gpt-sovits" : "adapter"
     }
 
-    static func absolute(_ path: String) -> String {
+    public static func absolute(_ path: String) -> String {
         let url = path.hasPrefix("/") ? URL(fileURLWithPath: path)
             : URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(path)
         return url.standardizedFileURL.path

@@ -52,6 +52,19 @@ public final class Gateway: Sendable {
 
     public var isEmbedded: Bool { config.sovitsBaseURL == nil }
 
+    /// The short sample reference voice shipped in `assets/` (espeak-ng, 3.6 s).
+    public var sampleVoice: Data { EmbeddedAssets.sampleVoice }
+
+    /// Records a request that did not come over HTTP (the console's own syntheses) like any other:
+    /// in the request log, the figures and the log lines.
+    public func recordRequest(client: String, method: String, path: String, status: Int, started: ContinuousClock.Instant,
+                              bytes: Int, failure: GatewayError?) {
+        log.requestStarted()
+        let event = RequestEvent(time: Date(), id: RequestID.make(), client: client, method: method, path: path, status: status,
+                                 latency: 0, bytes: bytes, errorCode: failure?.code, message: failure?.message)
+        RequestEventMiddleware.finish(event, started: started, bytes: bytes, failure: failure, log: log, logger: logger)
+    }
+
     public func healthReport() -> HealthReport {
         HealthReport(snapshot: monitor.snapshot, embeddedEngine: isEmbedded)
     }

@@ -42,7 +42,7 @@ extension GatewayError: HTTPResponseError {
     }
 
     /// Any error as the gateway's error: its own kinds pass through, HTTP errors keep their status.
-    static func from(_ error: any Error) -> GatewayError {
+    public static func from(_ error: any Error) -> GatewayError {
         switch error {
         case let error as GatewayError: return error
         case let error as HTTPError:

@@ -111,7 +111,7 @@ public final class SynthesisService: Sendable {
 }
 
 extension Duration {
-    var seconds: Double {
+    public var seconds: Double {
         let c = components
         return Double(c.seconds) + Double(c.attoseconds) / 1e18
     }

@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""VoiceGate benchmark: the release gateway in front of a fast GPT-SoVITS double, against the double direct.
+
+Runs wrk with a real multipart request (a 5 s WAV reference) through the gateway, and the equivalent JSON
+POST /tts straight to the double, at 1 and 32 connections, in alternating rounds; reports medians and ratios.
+Then measures the gateway's peak RSS while 32 clients upload 10 MiB references at once.
+
+    python3 Benchmarks/run.py [--rounds 3] [--seconds 5]
+Needs: wrk, sox, curl (Debian packages). Everything listens on 127.0.0.1 only.
+"""
+import argparse, json, os, re, shutil, socket, statistics, subprocess, sys, tempfile, time, uuid
+from concurrent.futures import ThreadPoolExecutor
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LUA = os.path.join(ROOT, "Benchmarks", "wrk-post.lua")
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+def wait_port(port, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    sys.exit(f"nothing listens on {port}")
+
+def multipart(boundary, fields, file_path):
+    out = b""
+    for name, value in fields:
+        out += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+    out += f'--{boundary}\r\nContent-Disposition: form-data; name="reference_audio"; filename="ref.wav"\r\nContent-Type: audio/wav\r\n\r\n'.encode()
+    out += open(file_path, "rb").read() + f"\r\n--{boundary}--\r\n".encode()
+    return out
+
+def wrk(url, body_file, content_type, key, connections, seconds):
+    env = dict(os.environ, BODY_FILE=body_file, CONTENT_TYPE=content_type, API_KEY=key or "")
+    threads = min(2, connections)
+    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", LUA, url],
+                         env=env, capture_output=True, text=True, check=True).stdout
+    m = re.search(r"RESULT requests=(\d+) seconds=([\d.]+) p50_ms=([\d.]+) p99_ms=([\d.]+) errors=(\d+)", out)
+    requests, secs, p50, p99, errors = int(m[1]), float(m[2]), float(m[3]), float(m[4]), int(m[5])
+    if errors:
+        sys.exit(f"{errors} failed requests against {url}:\n{out}")
+    return {"rps": requests / secs, "p50": p50, "p99": p99}
+
+def rss_peak_kib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--seconds", type=int, default=5)
+    args = ap.parse_args()
+    for tool in ["wrk", "sox", "curl"]:
+        if not shutil.which(tool):
+            sys.exit(f"{tool} is missing: apt-get install {tool}")
+    subprocess.run(["swift", "build", "-c", "release", "--product", "voicegate"], cwd=ROOT, check=True)
+    subprocess.run(["swift", "build", "-c", "release", "--product", "sovits-double"], cwd=ROOT, check=True)
+    bindir = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    work = tempfile.mkdtemp(prefix="voicegate-bench-")
+    refs = os.path.join(work, "refs"); os.makedirs(refs)
+    ref = os.path.join(work, "ref5s.wav")
+    subprocess.run(["sox", "-n", "-r", "32000", "-c", "1", "-b", "16", ref, "synth", "5", "sine", "180", "vol", "0.3"], check=True)
+    big = os.path.join(work, "ref10mib.wav")  # 6.5 s of 192 kHz stereo float: just under 10 MiB, a valid reference
+    subprocess.run(["sox", "-n", "-r", "192000", "-c", "2", "-b", "32", "-e", "floating-point", big, "synth", "6.5", "sine", "180"], check=True)
+
+    upstream_port, gateway_port = free_port(), free_port()
+    procs = []
+    try:
+        procs.append(subprocess.Popen([os.path.join(bindir, "sovits-double"), str(upstream_port), "0"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        wait_port(upstream_port)
+        key = "bench-" + uuid.uuid4().hex
+        env = dict(os.environ, API_KEY=key, SOVITS_BASE_URL=f"http://127.0.0.1:{upstream_port}", PORT=str(gateway_port),
+                   SOVITS_REF_DIR=refs, DATA_DIR=work, SOVITS_MAX_CONCURRENCY="64", QUEUE_MAX="1000", LOG_LEVEL="info")
+        gateway = subprocess.Popen([os.path.join(bindir, "voicegate"), "--server"], env=env,
+                                   stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "gateway.log"), "w"))
+        procs.append(gateway)
+        wait_port(gateway_port)
+
+        text = "Hello from the benchmark."
+        boundary = "bench" + uuid.uuid4().hex
+        gw_body = os.path.join(work, "gateway.body")
+        open(gw_body, "wb").write(multipart(boundary, [("text", text), ("language", "en")], ref))
+        # Direct: the same synthesis as GPT-SoVITS clients send it, with the reference already on its disk.
+        direct_body = os.path.join(work, "direct.body")
+        json.dump({"text": text, "text_lang": "en", "ref_audio_path": ref, "prompt_lang": "en", "prompt_text": "",
+                   "batch_size": 1, "media_type": "wav", "streaming_mode": False}, open(direct_body, "w"))
+        gw_url = f"http://127.0.0.1:{gateway_port}/api/v1/voice/synthesize"
+        direct_url = f"http://127.0.0.1:{upstream_port}/tts"
+
+        results = {}
+        for c in [1, 32]:  # warm up both
+            wrk(gw_url, gw_body, f"multipart/form-data; boundary={boundary}", key, c, 2)
+            wrk(direct_url, direct_body, "application/json", None, c, 2)
+        for _ in range(args.rounds):
+            for c in [1, 32]:
+                results.setdefault(("gateway", c), []).append(wrk(gw_url, gw_body, f"multipart/form-data; boundary={boundary}", key, c, args.seconds))
+                results.setdefault(("direct", c), []).append(wrk(direct_url, direct_body, "application/json", None, c, args.seconds))
+
+        def med(kind, c, field):
+            return statistics.median(r[field] for r in results[(kind, c)])
+
+        print(f"\nVoiceGate benchmark: {args.rounds} alternating rounds of {args.seconds} s, medians; "
+              f"5 s WAV reference (320 kB multipart) vs direct JSON POST /tts; {os.cpu_count()} cores\n")
+        print("| connections | direct req/s | gateway req/s | ratio | direct p50 ms | gateway p50 ms | added p50 ms | direct p99 ms | gateway p99 ms |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for c in [1, 32]:
+            d, g = med("direct", c, "rps"), med("gateway", c, "rps")
+            dp, gp = med("direct", c, "p50"), med("gateway", c, "p50")
+            print(f"| {c} | {d:.0f} | {g:.0f} | {g / d:.2f}x | {dp:.2f} | {gp:.2f} | {gp - dp:+.2f} | "
+                  f"{med('direct', c, 'p99'):.2f} | {med('gateway', c, 'p99'):.2f} |")
+
+        baseline = rss_peak_kib(gateway.pid)
+        size = os.path.getsize(big)
+        def upload(_):
+            r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", f"X-API-Key: {key}",
+                                "-F", "text=Memory test.", "-F", f"reference_audio=@{big}", gw_url], capture_output=True, text=True)
+            return r.stdout
+        with ThreadPoolExecutor(32) as pool:
+            codes = list(pool.map(upload, range(32)))
+        peak = rss_peak_kib(gateway.pid)
+        ok = codes.count("200")
+        print(f"\npeak RSS: {peak / 1024:.1f} MiB after 32 concurrent {size / 1048576:.2f} MiB uploads "
+              f"({ok}/32 answered 200; peak before them {baseline / 1024:.1f} MiB)")
+        if ok != 32:
+            sys.exit(f"uploads failed: {codes}")
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)
+
+if __name__ == "__main__":
+    main()

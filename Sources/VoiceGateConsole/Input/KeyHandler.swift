@@ -1,0 +1,120 @@
+/// Turns key presses into state changes and actions. Pure: no terminal, no gateway.
+public struct KeyHandler {
+    /// Rows the log pane shows, for PgUp/PgDn; set by the layout each frame.
+    public var logPageSize = 10
+    /// Lines the filtered log has, so scrolling stops at the oldest.
+    public var logLineCount = 0
+
+    public init() {}
+
+    public func handle(_ key: Key, _ state: inout ConsoleState) -> ConsoleAction {
+        // Keys that work everywhere.
+        switch key {
+        case .control("c"), .function(10): return .quit
+        case .control("l"): return .redraw
+        case .function(1):
+            state.showHelp.toggle()
+            return .none
+        case .resize: return .redraw
+        default: break
+        }
+        if state.showHelp {
+            if key == .escape || key == .character("?") || key == .character("q") { state.showHelp = false }
+            return .none
+        }
+        if state.editingFilter { return editFilter(key, &state) }
+        if key == .escape {
+            if state.isRunning { return .cancel }
+            if !state.completions.isEmpty { state.completions = []; return .none }
+            if state.focus != .log { state.focus = .log; return .none }
+            if !state.filter.isEmpty { state.filter = ""; state.logScroll = 0 }
+            return .none
+        }
+        if key == .tab || key == .backTab {
+            if key == .tab, case .field(.reference) = state.focus, complete(&state) { return .none }
+            state.completions = []
+            state.focus = state.focus.moved(by: key == .tab ? 1 : -1)
+            return .none
+        }
+        if key == .control("r"), state.focus != .log { return state.isRunning ? .none : .synthesize }
+        if !state.focus.isTextEntry {
+            if key == .character("q") { return .quit }
+            if key == .character("?") { state.showHelp = true; return .none }
+        }
+        switch state.focus {
+        case .log: return handleLog(key, &state)
+        case .synthesize:
+            if key == .enter || key == .character(" ") { return state.isRunning ? .none : .synthesize }
+            return .none
+        case .field(let field): return handleField(field, key, &state)
+        }
+    }
+
+    private func handleLog(_ key: Key, _ state: inout ConsoleState) -> ConsoleAction {
+        let maxScroll = max(0, logLineCount - logPageSize)
+        switch key {
+        case .up: state.logScroll = min(maxScroll, state.logScroll + 1)
+        case .down: state.logScroll = max(0, state.logScroll - 1)
+        case .pageUp: state.logScroll = min(maxScroll, state.logScroll + logPageSize)
+        case .pageDown: state.logScroll = max(0, state.logScroll - logPageSize)
+        case .home: state.logScroll = maxScroll
+        case .end: state.logScroll = 0
+        case .character("/"):
+            state.editingFilter = true
+        default: break
+        }
+        return .none
+    }
+
+    private func editFilter(_ key: Key, _ state: inout ConsoleState) -> ConsoleAction {
+        switch key {
+        case .enter: state.editingFilter = false
+        case .escape:
+            state.editingFilter = false
+            state.filter = ""
+        case .backspace: if !state.filter.isEmpty { state.filter.removeLast() }
+        case .character(let c): state.filter.append(c)
+        default: break
+        }
+        state.logScroll = 0
+        return .none
+    }
+
+    private func handleField(_ field: FormField, _ key: Key, _ state: inout ConsoleState) -> ConsoleAction {
+        switch (field, key) {
+        case (.language, .left), (.speed, .left), (.temperature, .left):
+            state.form.step(field, by: -1)
+        case (.language, .right), (.speed, .right), (.temperature, .right):
+            state.form.step(field, by: 1)
+        case (.text, .enter):
+            state.form.text.append("\n")
+        case (_, .enter), (_, .down):
+            state.focus = state.focus.moved(by: 1)
+        case (_, .up):
+            state.focus = state.focus.moved(by: -1)
+        case (.language, _):
+            break
+        case (_, .backspace):
+            var value = state.form.value(field)
+            if !value.isEmpty { value.removeLast() }
+            state.form.set(field, value)
+        case (_, .control("u")):
+            state.form.set(field, "")
+        case (_, .character(let c)):
+            state.form.set(field, state.form.value(field) + String(c))
+        default:
+            break
+        }
+        return .none
+    }
+
+    /// Completes the reference path; false when there was nothing to add (Tab then moves on).
+    private func complete(_ state: inout ConsoleState) -> Bool {
+        let (completed, matches) = PathCompletion.complete(state.form.reference)
+        let alreadyShown = !state.completions.isEmpty && state.completions == matches
+        state.completions = matches.count > 1 && !alreadyShown ? matches : []
+        guard completed != state.form.reference else { return matches.count > 1 && !alreadyShown }
+        state.form.reference = completed
+        return true
+    }
+}

@@ -1,0 +1,19 @@
+/// The fields of the test-synthesis form, in focus order.
+public enum FormField: Int, CaseIterable, Sendable {
+    case text, language, speed, temperature, reference, promptText, output
+
+    public var label: String {
+        switch self {
+        case .text: return "Text"
+        case .language: return "Language"
+        case .speed: return "Speed"
+        case .temperature: return "Temperature"
+        case .reference: return "Reference"
+        case .promptText: return "Prompt text"
+        case .output: return "Output"
+        }
+    }
+
+    /// Fields that take typed text (a `q` typed there is text, not quit).
+    public var isTextEntry: Bool { self != .language }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import VoiceGateCore
+
+/// Runs the form's synthesis through the gateway's own path (validation, reference store, queue, engine,
+/// error mapping) and writes the WAV atomically: a temporary file renamed into place only when complete.
+public struct ConsoleSynthesizer: Sendable {
+    public let gateway: Gateway
+
+    public init(gateway: Gateway) {
+        self.gateway = gateway
+    }
+
+    /// `progress` receives the queue position while waiting (nil once running). Cancellation leaves no file.
+    public func run(_ form: SynthesisForm, outputFolder: String, progress: @escaping @Sendable (Int?) -> Void) async -> RunState {
+        let started = ContinuousClock.now
+        let ticket = gateway.service.queue.makeTicket()
+        let queue = gateway.service.queue
+        let watcher = Task {
+            while !Task.isCancelled {
+                progress(queue.position(of: ticket))
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        defer { watcher.cancel() }
+        var temporary: String?
+        var bytes = 0
+        do {
+            let validated = try form.validated()
+            let referencePath = (form.reference as NSString).expandingTildeInPath
+            let reference = try gateway.store.importFile(atPath: referencePath, limits: gateway.limits)
+            let request = SynthesisRequest(text: validated.text, language: validated.language, speed: validated.speed,
+                                           temperature: validated.temperature, promptText: validated.promptText,
+                                           promptLanguage: validated.promptLanguage, reference: reference)
+            let result = try await gateway.service.synthesize(request, ticket: ticket)
+            defer { result.finish() }
+            let firstByte = (ContinuousClock.now - started).seconds
+            let destination = form.outputPath(folder: outputFolder)
+            try FileManager.default.createDirectory(atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            let partial = destination + ".part-" + UUID().uuidString.prefix(8)
+            temporary = partial
+            guard FileManager.default.createFile(atPath: partial, contents: nil),
+                  let handle = FileHandle(forWritingAtPath: partial) else {
+                throw GatewayError(500, "storage_error", "cannot write \(partial)")
+            }
+            var audio = Data()
+            do {
+                defer { try? handle.close() }
+                while let chunk = try await result.next() {
+                    try Task.checkCancellation()
+                    let data = Data(chunk.readableBytesView)
+                    try handle.write(contentsOf: data)
+                    audio.append(data)
+                    bytes += data.count
+                }
+            }
+            try Task.checkCancellation()
+            guard rename(partial, destination) == 0 else {
+                throw GatewayError(500, "storage_error", "cannot move the WAV into \(destination): \(String(cString: strerror(errno)))")
+            }
+            temporary = nil
+            let decoded = try? PCMDecoder.decodeWAV([UInt8](audio))
+            let samples = decoded?.samples ?? []
+            let rate = decoded?.sampleRate ?? result.sampleRate
+            gateway.recordRequest(client: "console", method: "POST", path: "\(gateway.config.apiPrefix)/voice/synthesize",
+                                  status: 200, started: started, bytes: bytes, failure: nil)
+            return .finished(ConsoleResult(path: destination, duration: Double(samples.count) / Double(max(1, rate)), sampleRate: rate,
+                                           timeToFirstByte: firstByte, total: (ContinuousClock.now - started).seconds,
+                                           peaks: Waveform.peaks(samples, count: 400)))
+        } catch {
+            if let temporary { unlink(temporary) }
+            let cancelled = error is CancellationError || Task.isCancelled
+            let failure = cancelled ? GatewayError(499, "client_closed", "cancelled from the console") : GatewayError.from(error)
+            gateway.recordRequest(client: "console", method: "POST", path: "\(gateway.config.apiPrefix)/voice/synthesize",
+                                  status: failure.statusCode, started: started, bytes: bytes, failure: failure)
+            return cancelled ? .cancelled : .failed("\(failure.code): \(failure.message)")
+        }
+    }
+}

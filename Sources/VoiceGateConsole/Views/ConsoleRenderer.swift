@@ -1,0 +1,125 @@
+import Foundation
+import VoiceGateCore
+
+/// Draws a whole frame from the state and a snapshot. Pure drawing: testable on a `MemoryCanvas`.
+public struct ConsoleRenderer {
+    public static let minWidth = 80
+    public static let minHeight = 24
+    /// From this width the log and the form stand side by side; below it they are stacked.
+    public static let wideWidth = 120
+
+    public init() {}
+
+    /// What the layout decided, for the key handler (page size) and tests.
+    public struct Layout: Equatable {
+        public var stacked: Bool
+        public var log: Rect
+        public var form: Rect
+        public var result: Rect
+    }
+
+    @discardableResult
+    public func render(_ state: ConsoleState, _ snapshot: DashboardSnapshot, on canvas: Canvas, now: Date = Date()) -> Layout? {
+        canvas.clear()
+        let w = canvas.width, h = canvas.height
+        guard w >= Self.minWidth, h >= Self.minHeight else {
+            renderTooSmall(canvas)
+            return nil
+        }
+        renderHeader(snapshot, canvas)
+        let body = Rect(x: 0, y: 3, width: w, height: h - 4)
+        let layout: Layout
+        if w >= Self.wideWidth {
+            let right = 60
+            let formHeight = min(body.height - 6, 13)
+            layout = Layout(stacked: false,
+                            log: Rect(x: 0, y: body.y, width: w - right, height: body.height),
+                            form: Rect(x: w - right, y: body.y, width: right, height: formHeight),
+                            result: Rect(x: w - right, y: body.y + formHeight, width: right, height: body.height - formHeight))
+        } else {
+            let formHeight = 10
+            let resultHeight = 5
+            layout = Layout(stacked: true,
+                            log: Rect(x: 0, y: body.y, width: w, height: body.height - formHeight - resultHeight),
+                            form: Rect(x: 0, y: body.y + body.height - formHeight - resultHeight, width: w, height: formHeight),
+                            result: Rect(x: 0, y: body.y + body.height - resultHeight, width: w, height: resultHeight))
+        }
+        LogPane().render(state, snapshot.events, in: layout.log, on: canvas)
+        FormPane().render(state, in: layout.form, on: canvas)
+        ResultPane().render(state, in: layout.result, on: canvas, now: now)
+        renderFooter(state, snapshot, canvas)
+        if state.showHelp { HelpOverlay().render(state, on: canvas) }
+        return layout
+    }
+
+    func renderTooSmall(_ canvas: Canvas) {
+        let lines = ["terminal too small: \(canvas.width)x\(canvas.height), need \(Self.minWidth)x\(Self.minHeight)",
+                     "enlarge the window, or press q to quit"]
+        for (i, line) in lines.enumerated() {
+            let y = canvas.height / 2 - 1 + i
+            canvas.put(max(0, (canvas.width - TextWidth.of(line)) / 2), y, line, style: i == 0 ? .warning : .normal)
+        }
+    }
+
+    func renderHeader(_ s: DashboardSnapshot, _ canvas: Canvas) {
+        let state = s.upstream.summary
+        let stateStyle: Style
+        switch s.upstream {
+        case .up: stateStyle = .good
+        case .busy, .unknown: stateStyle = .warning
+        case .down: stateStyle = .bad
+        }
+        var x = 0
+        func part(_ text: String, _ style: Style) {
+            canvas.put(x, 0, text, style: style)
+            x += TextWidth.of(text)
+        }
+        part(" \(s.title) ", .reverse)
+        part("  http://\(s.listen)  ", .bold)
+        part("uptime \(Self.uptime(s.uptime))  ", .normal)
+        part(state, stateStyle)
+        canvas.put(0, 1, " " + s.engineLine, style: .dim, maxWidth: canvas.width)
+        let f = s.figures
+        let figures = "requests \(f.requests)  errors \(f.errors)  in flight \(f.inFlight)  queued \(s.queued)  "
+            + "p50 \(Self.ms(f.p50))  p95 \(Self.ms(f.p95)) "
+        canvas.put(0, 2, " " + figures, style: f.errors > 0 ? .warning : .normal, maxWidth: canvas.width)
+    }
+
+    func renderFooter(_ state: ConsoleState, _ s: DashboardSnapshot, _ canvas: Canvas) {
+        let hints: String
+        if state.showHelp {
+            hints = "Esc/?: close help  Ctrl-C: quit"
+        } else if state.editingFilter {
+            hints = "type to filter  Enter: keep filter  Esc: clear filter"
+        } else {
+            switch state.focus {
+            case .log: hints = "↑↓ PgUp PgDn Home End: scroll  /: filter  Tab: form  ?: help  q: quit"
+            case .field(.language): hints = "←→: language  Tab/Shift-Tab: move  Ctrl-R: synthesize  Esc: back to log  q: quit"
+            case .field(.speed), .field(.temperature): hints = "←→ or type: value  Tab: move  Ctrl-R: synthesize  Esc: back  F1: help"
+            case .field(.reference): hints = "type a path  Tab: complete  Ctrl-R: synthesize  Esc: back  F1: help"
+            case .field(.text): hints = "type text  Enter: new line  Tab: move  Ctrl-R: synthesize  Esc: back  F1: help"
+            case .field: hints = "type  Tab: move  Ctrl-R: synthesize  Esc: back  F1: help  F10: quit"
+            case .synthesize: hints = "Enter: synthesize  Tab: move  Esc: back  ?: help  q: quit"
+            }
+        }
+        let y = canvas.height - 1
+        let running = state.isRunning ? "  Esc: cancel synthesis" : ""
+        canvas.put(0, y, TextWidth.pad(" " + hints + running, to: canvas.width), style: .reverse)
+        if let notice = s.notice, !state.showHelp {
+            let text = " " + notice + " "
+            canvas.put(max(0, canvas.width - TextWidth.of(text)), y, text, style: .reverse, maxWidth: canvas.width / 2)
+        }
+    }
+
+    static func uptime(_ seconds: TimeInterval) -> String {
+        let s = Int(seconds)
+        let days = s / 86400
+        let clock = String(format: "%02d:%02d:%02d", (s / 3600) % 24, (s / 60) % 60, s % 60)
+        return days > 0 ? "\(days)d \(clock)" : clock
+    }
+
+    static func ms(_ seconds: Double?) -> String {
+        guard let seconds else { return "-" }
+        return seconds < 10 ? String(format: "%.0f ms", seconds * 1000) : String(format: "%.1f s", seconds)
+    }
+}

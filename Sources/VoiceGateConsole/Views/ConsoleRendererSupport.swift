@@ -1,0 +1,8 @@
+import VoiceGateCore
+
+/// What the run loop needs from the log pane's filtering without drawing it.
+public enum ConsoleRendererSupport {
+    public static func lineCount(_ events: [RequestEvent], filter: String) -> Int {
+        LogPane.lines(events, filter: filter).count
+    }
+}

@@ -1,0 +1,49 @@
+/// The test-synthesis form: one row per field, the focused one highlighted, then the Synthesize button.
+struct FormPane {
+    static let labelWidth = 13
+
+    func render(_ state: ConsoleState, in r: Rect, on canvas: Canvas) {
+        let inForm: Bool
+        switch state.focus {
+        case .log: inForm = false
+        default: inForm = true
+        }
+        Box.draw(canvas, r, title: "Test synthesis", focused: inForm, ascii: state.ascii)
+        let inner = r.inner
+        let valueWidth = max(4, inner.width - Self.labelWidth - 2)
+        var y = inner.y
+        for field in FormField.allCases where y < inner.y + inner.height - 1 {
+            let focused = state.focus == .field(field)
+            canvas.put(inner.x + 1, y, field.label, style: focused ? .bold : .dim)
+            let shown = Self.display(field, state.form, focused: focused, width: valueWidth)
+            canvas.put(inner.x + 1 + Self.labelWidth, y, TextWidth.pad(shown, to: valueWidth), style: focused ? .focus : .normal)
+            y += 1
+            if field == .reference, focused, !state.completions.isEmpty, y < inner.y + inner.height - 1 {
+                let list = state.completions.prefix(8).joined(separator: "  ")
+                canvas.put(inner.x + 1 + Self.labelWidth, y, list, style: .dim, maxWidth: valueWidth)
+                y += 1
+            }
+        }
+        let button = state.isRunning ? "[ Running… ]" : "[ Synthesize ]"
+        canvas.put(inner.x + 1 + Self.labelWidth, inner.y + inner.height - 1, button,
+                   style: state.focus == .synthesize ? .focus : .bold)
+        canvas.put(inner.x + 1 + Self.labelWidth + TextWidth.of(button) + 2, inner.y + inner.height - 1, "Ctrl-R",
+                   style: .dim, maxWidth: max(0, valueWidth - TextWidth.of(button) - 2))
+    }
+
+    /// A field's value on one row: multi-line text shown with ⏎, the end kept in view while typing.
+    static func display(_ field: FormField, _ form: SynthesisForm, focused: Bool, width: Int) -> String {
+        switch field {
+        case .language:
+            return "◀ \(form.language) ▶"
+        case .output where form.output.isEmpty && !focused:
+            return "(new timestamped file)"
+        case .promptText where form.promptText.isEmpty && !focused:
+            return "(optional: what the reference says)"
+        default:
+            let value = form.value(field).replacingOccurrences(of: "\n", with: "⏎")
+            let withCursor = focused ? value + "▏" : value
+            return focused ? TextWidth.tail(withCursor, fitting: width) : TextWidth.clip(withCursor, to: width)
+        }
+    }
+}

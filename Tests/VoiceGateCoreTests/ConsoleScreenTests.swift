@@ -1,0 +1,189 @@
+import Foundation
+import Testing
+@testable import VoiceGateConsole
+@testable import VoiceGateCore
+
+@Suite("Console layout and keys on an in-memory screen")
+struct ConsoleScreenTests {
+    static func snapshot(events: [RequestEvent] = [], upstream: HealthMonitor.UpstreamState = .up(latency: 0.018)) -> DashboardSnapshot {
+        DashboardSnapshot(title: "VoiceGate 0.1.0", listen: "127.0.0.1:8000", engineLine: "upstream: http://gpu:9880 (gpt-sovits)",
+                          upstream: upstream, uptime: 3725, figures: .init(requests: 12, errors: 1, inFlight: 1, p50: 0.12, p95: 0.9),
+                          queued: 2, events: events)
+    }
+
+    static func event(_ i: Int, status: Int = 200, client: String = "10.0.0.7", code: String? = nil) -> RequestEvent {
+        RequestEvent(time: Date(timeIntervalSince1970: 1_700_000_000 + Double(i)), id: String(format: "%08x%08x", i, i), client: client,
+                     method: "POST", path: "/api/v1/voice/synthesize", status: status, latency: 0.25, bytes: 64000,
+                     errorCode: code, message: code.map { "because \($0)" })
+    }
+
+    static func state() -> ConsoleState { ConsoleState(form: SynthesisForm(reference: "/tmp/sample-voice.wav")) }
+
+    @Test(arguments: [(80, 24), (120, 40), (200, 50)])
+    func headerShowsHealthUptimeAndFigures(width: Int, height: Int) throws {
+        let canvas = MemoryCanvas(width: width, height: height)
+        let layout = try #require(ConsoleRenderer().render(Self.state(), Self.snapshot(), on: canvas))
+        #expect(layout.stacked == (width < 120))
+        #expect(canvas.contains("VoiceGate 0.1.0"))
+        #expect(canvas.contains("UP 18 ms"))
+        #expect(canvas.style(of: "UP 18 ms") == .good)
+        #expect(canvas.contains("uptime 01:02:05"))
+        #expect(canvas.contains("requests 12"))
+        #expect(canvas.contains("queued 2"))
+        #expect(canvas.contains("p95 900 ms"))
+        #expect(canvas.contains("upstream: http://gpu:9880"))
+        #expect(canvas.contains("Synthesize"))
+        #expect(canvas.row(height - 1).contains("q: quit"))
+    }
+
+    @Test func downIsWrittenInWordsAndColour() {
+        let canvas = MemoryCanvas(width: 100, height: 30)
+        ConsoleRenderer().render(Self.state(), Self.snapshot(upstream: .down(reason: "connection refused")), on: canvas)
+        #expect(canvas.contains("DOWN (connection refused)"))
+        #expect(canvas.style(of: "DOWN") == .bad)
+    }
+
+    @Test(arguments: [(79, 24), (80, 23), (40, 8)])
+    func tooSmallSaysSo(width: Int, height: Int) {
+        let canvas = MemoryCanvas(width: width, height: height)
+        #expect(ConsoleRenderer().render(Self.state(), Self.snapshot(), on: canvas) == nil)
+        #expect(canvas.text.contains("terminal too small: \(width)x\(height), need 80x24") || width < 45)
+        #expect(canvas.contains("q"))
+    }
+
+    @Test func logFollowsNewestAtTheBottomAndHighlightsErrors() throws {
+        let events = (0..<200).map { Self.event($0, status: $0 == 199 ? 502 : 200, code: $0 == 199 ? "upstream_error" : nil) }
+        let canvas = MemoryCanvas(width: 200, height: 40)
+        let layout = try #require(ConsoleRenderer().render(Self.state(), Self.snapshot(events: events), on: canvas))
+        let lastRow = canvas.row(layout.log.y + layout.log.height - 2)
+        let previousRow = canvas.row(layout.log.y + layout.log.height - 3)
+        #expect(previousRow.contains(" 502 "))
+        #expect(previousRow.contains(String(format: "%08x", 199)))
+        #expect(lastRow.contains("↳ upstream_error: because upstream_error"))
+        #expect(canvas.style(of: "upstream_error:") == .bad)
+        #expect(canvas.contains("Request log (200)"))
+    }
+
+    @Test func scrollingAndFilteringTheLog() throws {
+        let events = (0..<100).map { Self.event($0, client: $0 == 42 ? "console" : "10.0.0.7") }
+        var state = Self.state()
+        var keys = KeyHandler()
+        keys.logPageSize = 20
+        keys.logLineCount = 100
+        _ = keys.handle(.pageUp, &state)
+        #expect(state.logScroll == 20 && !state.isFollowing)
+        _ = keys.handle(.home, &state)
+        #expect(state.logScroll == 80)
+        _ = keys.handle(.end, &state)
+        #expect(state.isFollowing)
+        for key: Key in [.character("/"), .character("c"), .character("o"), .character("n"), .enter] { _ = keys.handle(key, &state) }
+        #expect(state.filter == "con" && !state.editingFilter)
+        let canvas = MemoryCanvas(width: 120, height: 30)
+        ConsoleRenderer().render(state, Self.snapshot(events: events), on: canvas)
+        #expect(canvas.contains("Request log (1) filter: /con"))
+        #expect(canvas.contains("console"))
+        _ = keys.handle(.escape, &state)
+        #expect(state.filter.isEmpty)
+    }
+
+    @Test func tabCyclesFocusAndQIsTextInTextFields() {
+        var state = Self.state()
+        let keys = KeyHandler()
+        #expect(keys.handle(.tab, &state) == .none)
+        #expect(state.focus == .field(.text))
+        state.form.text = ""
+        #expect(keys.handle(.character("q"), &state) == .none)
+        #expect(state.form.text == "q")
+        #expect(keys.handle(.character("?"), &state) == .none)
+        #expect(state.form.text == "q?" && !state.showHelp)
+        _ = keys.handle(.tab, &state)
+        #expect(state.focus == .field(.language))
+        _ = keys.handle(.right, &state)
+        #expect(state.form.language == "auto_yue")
+        #expect(keys.handle(.character("q"), &state) == .quit)
+        for _ in 0..<6 { _ = keys.handle(.tab, &state) }
+        #expect(state.focus == .synthesize)
+        #expect(keys.handle(.enter, &state) == .synthesize)
+        _ = keys.handle(.tab, &state)
+        #expect(state.focus == .log)
+        _ = keys.handle(.backTab, &state)
+        #expect(state.focus == .synthesize)
+    }
+
+    @Test func escapeNeverQuitsAndCtrlCAlwaysDoes() {
+        var state = Self.state()
+        let keys = KeyHandler()
+        state.focus = .field(.speed)
+        #expect(keys.handle(.escape, &state) == .none)
+        #expect(state.focus == .log)
+        #expect(keys.handle(.escape, &state) == .none)
+        state.run = .running(started: Date(), queuePosition: 1)
+        state.focus = .field(.text)
+        #expect(keys.handle(.escape, &state) == .cancel)
+        #expect(keys.handle(.control("c"), &state) == .quit)
+        #expect(keys.handle(.function(10), &state) == .quit)
+        #expect(keys.handle(.control("l"), &state) == .redraw)
+    }
+
+    @Test func numbersStepWithinTheAPIRanges() {
+        var state = Self.state()
+        let keys = KeyHandler()
+        state.focus = .field(.speed)
+        for _ in 0..<20 { _ = keys.handle(.right, &state) }
+        #expect(state.form.speed == "2.0")
+        state.focus = .field(.temperature)
+        for _ in 0..<30 { _ = keys.handle(.left, &state) }
+        #expect(state.form.temperature == "0.1")
+        state.form.speed = "9"
+        #expect(throws: GatewayError.self) { try state.form.validated() }
+        #expect(keys.handle(.control("r"), &state) == .synthesize)
+    }
+
+    @Test func helpOverlayListsEveryKey() {
+        var state = Self.state()
+        let keys = KeyHandler()
+        _ = keys.handle(.character("?"), &state)
+        let canvas = MemoryCanvas(width: 100, height: 30)
+        ConsoleRenderer().render(state, Self.snapshot(), on: canvas)
+        for needle in ["Ctrl-R", "Ctrl-L", "Esc", "F10", "PgUp", "filter", "Tab"] { #expect(canvas.contains(needle)) }
+        _ = keys.handle(.escape, &state)
+        #expect(!state.showHelp)
+    }
+
+    @Test func wideTextStaysAligned() throws {
+        var state = Self.state()
+        state.form.text = "你好世界，这是一个测试。"
+        state.focus = .field(.text)
+        let canvas = MemoryCanvas(width: 80, height: 24)
+        let layout = try #require(ConsoleRenderer().render(state, Self.snapshot(), on: canvas))
+        let row = (0..<24).first { canvas.row($0).contains("你好世界") }!
+        // The form's right border is still in its column: wide characters took two cells each.
+        #expect(canvas.cells[row][layout.form.x + layout.form.width - 1].text == "│")
+        #expect(TextWidth.of("你好") == 4 && TextWidth.of("é") == 1)
+    }
+
+    @Test func resultShowsFiguresAndWaveform() {
+        var state = Self.state()
+        state.run = .finished(ConsoleResult(path: "/tmp/out.wav", duration: 2, sampleRate: 32000, timeToFirstByte: 0.12, total: 0.5,
+                                            peaks: (0..<100).map { Float($0 % 10) / 10 }))
+        let canvas = MemoryCanvas(width: 120, height: 30)
+        ConsoleRenderer().render(state, Self.snapshot(), on: canvas)
+        #expect(canvas.contains("Saved /tmp/out.wav"))
+        #expect(canvas.contains("2.00 s  32000 Hz  TTFB 120 ms  total 500 ms  RTF 0.25"))
+        #expect(canvas.contains("█"))
+        state.ascii = true
+        ConsoleRenderer().render(state, Self.snapshot(), on: canvas)
+        #expect(!canvas.contains("█") && !canvas.contains("┌") && canvas.contains("#"))
+    }
+
+    @Test func pathCompletionCompletesTheCommonPrefix() throws {
+        let dir = NSTemporaryDirectory() + "vg-complete-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir + "/voices", withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: dir + "/voices/alice-1.wav", contents: Data())
+        _ = FileManager.default.createFile(atPath: dir + "/voices/alice-2.wav", contents: Data())
+        #expect(PathCompletion.complete(dir + "/vo").completed == dir + "/voices/")
+        let (completed, matches) = PathCompletion.complete(dir + "/voices/al")
+        #expect(completed == dir + "/voices/alice-")
+        #expect(matches == ["alice-1.wav", "alice-2.wav"])
+    }
+}
