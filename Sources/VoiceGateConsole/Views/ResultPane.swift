@@ -28,8 +28,9 @@ struct ResultPane {
                                  result.duration, result.sampleRate, result.timeToFirstByte * 1000, result.total * 1000,
                                  result.realTimeFactor)
             if inner.height > 1 { canvas.put(x, inner.y + 1, figures, style: .normal, maxWidth: width) }
-            for row in 2..<max(2, inner.height) {
-                canvas.put(x, inner.y + row, Waveform.render(result.peaks, width: width, ascii: state.ascii), style: .accent)
+            let plot = Waveform.rows(result.peaks, width: width, height: min(8, max(0, inner.height - 2)), ascii: state.ascii)
+            for (i, line) in plot.enumerated() {
+                canvas.put(x, inner.y + 2 + i, line, style: .accent)
             }
         }
     }

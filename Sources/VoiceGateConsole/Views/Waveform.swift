@@ -13,6 +13,23 @@ public enum Waveform {
         }
     }
 
+    /// A plot `height` rows tall: each column's bar rises from the bottom row in eighths of a row.
+    public static func rows(_ peaks: [Float], width: Int, height: Int, ascii: Bool) -> [String] {
+        guard width > 0, height > 0, !peaks.isEmpty else { return [] }
+        let ramp = ascii ? asciiRamp : blocks
+        let loudest = max(peaks.max() ?? 1, 1e-6)
+        let levels: [Int] = (0..<width).map { column in
+            let from = column * peaks.count / width
+            let to = max(from + 1, (column + 1) * peaks.count / width)
+            let level = peaks[from..<min(to, peaks.count)].max() ?? 0
+            return Int((level / loudest * Float(height * 8)).rounded(.up))
+        }
+        return (0..<height).map { row in
+            let floor = (height - 1 - row) * 8 // eighths below this row
+            return String(levels.map { ramp[min(8, max(0, $0 - floor))] })
+        }
+    }
+
     /// `peaks` resampled to `width` columns and drawn with eight levels.
     public static func render(_ peaks: [Float], width: Int, ascii: Bool) -> String {
         guard width > 0, !peaks.isEmpty else { return "" }
