@@ -10,7 +10,10 @@ public struct DashboardSnapshot: Sendable {
     public var uptime: TimeInterval
     public var figures: RequestLog.Figures
     public var queued: Int
+    /// The newest events (all of them when a filter needs them).
     public var events: [RequestEvent]
+    /// How many events the gateway keeps; more than `events.count` when only the tail was taken.
+    public var totalEvents: Int
     public var notice: String?
 
     public init(title: String, listen: String, engineLine: String, upstream: HealthMonitor.UpstreamState, uptime: TimeInterval,
@@ -23,15 +26,20 @@ public struct DashboardSnapshot: Sendable {
         self.figures = figures
         self.queued = queued
         self.events = events
+        self.totalEvents = events.count
         self.notice = notice
     }
 
-    public static func of(_ gateway: Gateway, listen: String, notice: String?, now: Date = Date()) -> DashboardSnapshot {
+    /// `eventLimit` nil takes the whole history (for filtering); otherwise only the newest that many.
+    public static func of(_ gateway: Gateway, listen: String, notice: String?, eventLimit: Int? = nil, now: Date = Date()) -> DashboardSnapshot {
         let engine = gateway.isEmbedded ? "engine: espeak-ng (embedded) — \(Gateway.embeddedHint)"
             : "upstream: \(gateway.service.engine.target) (\(gateway.service.engine.name))"
-        return DashboardSnapshot(title: "VoiceGate \(Gateway.version)", listen: listen, engineLine: engine,
-                                 upstream: gateway.monitor.snapshot.upstream, uptime: now.timeIntervalSince(gateway.startedAt),
-                                 figures: gateway.log.figures(now: now), queued: gateway.service.queue.snapshot.waiting,
-                                 events: gateway.log.events(), notice: notice)
+        let (events, total) = eventLimit.map { gateway.log.events(last: $0) } ?? { let all = gateway.log.events(); return (all, all.count) }()
+        var snapshot = DashboardSnapshot(title: "VoiceGate \(Gateway.version)", listen: listen, engineLine: engine,
+                                         upstream: gateway.monitor.snapshot.upstream, uptime: now.timeIntervalSince(gateway.startedAt),
+                                         figures: gateway.log.figures(now: now), queued: gateway.service.queue.snapshot.waiting,
+                                         events: events, notice: notice)
+        snapshot.totalEvents = total
+        return snapshot
     }
 }

@@ -44,7 +44,7 @@ public struct ConsoleRenderer {
                             form: Rect(x: 0, y: body.y + body.height - formHeight - resultHeight, width: w, height: formHeight),
                             result: Rect(x: 0, y: body.y + body.height - resultHeight, width: w, height: resultHeight))
         }
-        LogPane().render(state, snapshot.events, in: layout.log, on: canvas)
+        LogPane().render(state, snapshot.events, total: snapshot.totalEvents, in: layout.log, on: canvas)
         FormPane().render(state, in: layout.form, on: canvas)
         ResultPane().render(state, in: layout.result, on: canvas, now: now)
         renderFooter(state, snapshot, canvas)

@@ -3,6 +3,6 @@ import VoiceGateCore
 /// What the run loop needs from the log pane's filtering without drawing it.
 public enum ConsoleRendererSupport {
     public static func lineCount(_ events: [RequestEvent], filter: String) -> Int {
-        LogPane.lines(events, filter: filter).count
+        LogPane.lineCount(events, filter: filter)
     }
 }

@@ -3,19 +3,19 @@ import VoiceGateCore
 
 /// The request log: newest at the bottom, following unless scrolled back, filterable, errors highlighted.
 struct LogPane {
-    static let timeFormat: DateFormatter = {
-        let f = DateFormatter()
-        f.dateFormat = "HH:mm:ss"
-        f.locale = Locale(identifier: "en_US_POSIX")
-        return f
-    }()
+    /// Local wall-clock time, by arithmetic: a formatter per line would cost more than the drawing.
+    static func clock(_ date: Date) -> String {
+        let local = Int(date.timeIntervalSince1970) + TimeZone.current.secondsFromGMT(for: date)
+        let s = ((local % 86400) + 86400) % 86400
+        return String(format: "%02d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60)
+    }
 
     /// Most telling first, so narrow panes clip the least useful part: time, status, latency, bytes,
     /// client, method, path, request id. An error's reason gets a line of its own.
     static func lines(_ e: RequestEvent) -> [String] {
         let latency = e.latency < 10 ? String(format: "%5.0fms", e.latency * 1000) : String(format: "%5.1fs ", e.latency)
         let client = e.client.count > 15 ? String(e.client.prefix(15)) : e.client.padding(toLength: 15, withPad: " ", startingAt: 0)
-        let main = "\(timeFormat.string(from: e.time)) \(e.status) \(latency) \(Self.bytes(e.bytes).padding(toLength: 7, withPad: " ", startingAt: 0)) "
+        let main = "\(clock(e.time)) \(e.status) \(latency) \(Self.bytes(e.bytes).padding(toLength: 7, withPad: " ", startingAt: 0)) "
             + "\(client) \(e.method) \(e.path) \(e.id.prefix(8))"
         guard let code = e.errorCode else { return [main] }
         return [main, "  ↳ \(code): \(e.message ?? "")"]
@@ -25,19 +25,26 @@ struct LogPane {
         n < 1024 ? "\(n)B" : n < 1_048_576 ? String(format: "%.1fKB", Double(n) / 1024) : String(format: "%.1fMB", Double(n) / 1_048_576)
     }
 
-    /// The events the filter lets through, as lines (the filter matches anywhere, case-insensitively).
-    static func lines(_ events: [RequestEvent], filter: String) -> [(String, Bool)] {
-        let matching = filter.isEmpty ? events : events.filter { e in
-            lines(e).contains { $0.range(of: filter, options: .caseInsensitive) != nil }
-        }
-        return matching.flatMap { e in lines(e).map { ($0, e.isError) } }
+    static func matches(_ e: RequestEvent, _ filter: String) -> Bool {
+        filter.isEmpty || lines(e).contains { $0.range(of: filter, options: .caseInsensitive) != nil }
     }
 
-    func render(_ state: ConsoleState, _ events: [RequestEvent], in r: Rect, on canvas: Canvas) {
-        let lines = Self.lines(events, filter: state.filter)
-        let shown = state.filter.isEmpty ? events.count : events.filter { e in
-            Self.lines(e).contains { $0.range(of: state.filter, options: .caseInsensitive) != nil }
-        }.count
+    /// The events the filter lets through, as lines (the filter matches anywhere, case-insensitively).
+    static func lines(_ events: [RequestEvent], filter: String) -> [(String, Bool)] {
+        events.filter { matches($0, filter) }.flatMap { e in lines(e).map { ($0, e.isError) } }
+    }
+
+    /// How many lines the filtered log has, without formatting the unfiltered history.
+    static func lineCount(_ events: [RequestEvent], filter: String) -> Int {
+        guard filter.isEmpty else { return lines(events, filter: filter).count }
+        return events.reduce(0) { $0 + ($1.errorCode == nil ? 1 : 2) }
+    }
+
+    func render(_ state: ConsoleState, _ events: [RequestEvent], total: Int, in r: Rect, on canvas: Canvas) {
+        // Unfiltered, only the events that can be on screen are formatted (each is one or two lines).
+        let candidates = state.filter.isEmpty ? Array(events.suffix(state.logScroll + r.height)) : events
+        let lines = Self.lines(candidates, filter: state.filter)
+        let shown = state.filter.isEmpty ? total : events.filter { Self.matches($0, state.filter) }.count
         var title = "Request log (\(shown))"
         if !state.filter.isEmpty || state.editingFilter { title += " filter: /\(state.filter)\(state.editingFilter ? "_" : "")" }
         if !state.isFollowing { title += " - scrolled back \(state.logScroll), End follows" }

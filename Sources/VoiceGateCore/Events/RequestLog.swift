@@ -18,6 +18,8 @@ public final class RequestLog: Sendable {
         var requests = 0
         var errors = 0
         var inFlight = 0
+        /// Lines the console shows for the kept events: one each, two for an error.
+        var lines = 0
         var recent: [(time: Date, latency: Double)] = []
     }
 
@@ -40,9 +42,11 @@ public final class RequestLog: Sendable {
             if wasInFlight { s.inFlight -= 1 }
             s.requests += 1
             if event.isError { s.errors += 1 }
+            s.lines += event.errorCode == nil ? 1 : 2
             if s.events.count < capacity {
                 s.events.append(event)
             } else {
+                s.lines -= s.events[s.start].errorCode == nil ? 1 : 2
                 s.events[s.start] = event
                 s.start = (s.start + 1) % capacity
             }
@@ -62,6 +66,21 @@ public final class RequestLog: Sendable {
             return ordered.filter { $0.sequence > sequence }
         }
     }
+
+    /// The newest `count` events, oldest first, plus how many events are kept in all.
+    public func events(last count: Int) -> (events: [RequestEvent], total: Int) {
+        state.withLock { s in
+            let total = s.events.count
+            let n = min(count, total)
+            var out: [RequestEvent] = []
+            out.reserveCapacity(n)
+            for i in (total - n)..<total { out.append(s.events[(s.start + i) % total]) }
+            return (out, total)
+        }
+    }
+
+    /// Lines the kept history takes in the console (errors take two).
+    public var lineCount: Int { state.withLock { $0.lines } }
 
     public var lastSequence: Int { state.withLock { $0.nextSequence - 1 } }
 

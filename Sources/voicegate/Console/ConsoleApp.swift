@@ -38,10 +38,14 @@ final class ConsoleApp: @unchecked Sendable {
             if case .running(let started, _) = state.run {
                 state.run = .running(started: started, queuePosition: queuePosition.withLock { $0 })
             }
-            let snapshot = DashboardSnapshot.of(gateway, listen: listen.withLock { $0 }, notice: book.latest)
+            // Unfiltered, only the tail that can be on screen is copied (a scroll position plus a screenful).
+            let limit = state.filter.isEmpty ? state.logScroll + canvas.height : nil
+            let snapshot = DashboardSnapshot.of(gateway, listen: listen.withLock { $0 }, notice: book.latest, eventLimit: limit)
             if let layout = renderer.render(state, snapshot, on: canvas) {
                 keys.logPageSize = max(1, layout.log.height - 2)
-                keys.logLineCount = ConsoleRendererSupport.lineCount(snapshot.events, filter: state.filter)
+                // Scrolling back is bounded by the whole history, not the copied tail.
+                keys.logLineCount = state.filter.isEmpty ? gateway.log.lineCount
+                    : ConsoleRendererSupport.lineCount(snapshot.events, filter: state.filter)
             }
             session.present()
             guard let key = KeyDecoder.read() else { continue }
