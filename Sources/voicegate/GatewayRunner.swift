@@ -38,6 +38,15 @@ struct GatewayRunner {
         try await ServiceGroup(configuration: configuration).run()
     }
 
+    /// The gateway for `config`, or one clear line and exit 1.
+    static func makeGateway(_ config: GatewayConfig, logger: Logger) -> Gateway {
+        do {
+            return try Gateway(config: config, logger: logger)
+        } catch {
+            VoiceGateCommand.fail("\(error)")
+        }
+    }
+
     static func logStartup(_ gateway: Gateway, logger: Logger) {
         let c = gateway.config
         logger.info("VoiceGate \(Gateway.version) serving \(c.appName) \(c.appVersion) on \(c.host):\(c.port)")

@@ -12,12 +12,7 @@ struct HeadlessServer {
     func run() async {
         var logger = Logger(label: "voicegate") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
-        let gateway: Gateway
-        do {
-            gateway = try Gateway(config: config, logger: logger)
-        } catch {
-            VoiceGateCommand.fail("\(error)")
-        }
+        let gateway = GatewayRunner.makeGateway(config, logger: logger)
         GatewayRunner.logStartup(gateway, logger: logger)
         do {
             try await GatewayRunner(gateway: gateway, logger: logger).run(extraServices: [])

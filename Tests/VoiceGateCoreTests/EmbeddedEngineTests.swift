@@ -21,8 +21,7 @@ struct EmbeddedEngineTests {
             #expect(r.header("X-Sample-Rate") == String(audio.rate))
             #expect(audio.duration > 1)
             #expect(Self.rms(audio.samples) > 0.02, "speech has energy")
-            let events = t.gateway.log.events()
-            #expect(events.last?.status == 200)
+            #expect(await eventually { t.gateway.log.events().last?.status == 200 })
         }
     }
 

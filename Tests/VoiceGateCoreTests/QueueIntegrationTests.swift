@@ -30,9 +30,9 @@ struct QueueIntegrationTests {
     }
 
     @Test func waitingPastTheQueueTimeoutAnswers503() async throws {
-        try await TestGateway.run(upstream: Self.slow(1500), env: ["QUEUE_TIMEOUT": "0.3"]) { t in
+        try await TestGateway.run(upstream: Self.slow(3000), env: ["QUEUE_TIMEOUT": "0.3"]) { t in
             async let first = t.synthesize(.synthesis(text: "First in line."))
-            try await Task.sleep(for: .milliseconds(150))
+            #expect(await eventually { t.gateway.service.queue.snapshot.running == 1 })
             let second = try await t.synthesize(.synthesis(text: "Second in line."))
             #expect(second.status == 503)
             #expect(second.errorCode == "queue_timeout")
@@ -42,14 +42,14 @@ struct QueueIntegrationTests {
     }
 
     @Test func aClientThatDisconnectsLeavesTheQueue() async throws {
-        try await TestGateway.run(upstream: Self.slow(1200)) { t in
+        try await TestGateway.run(upstream: Self.slow(3000)) { t in
             async let first = t.synthesize(.synthesis(text: "Holds the upstream."))
-            try await Task.sleep(for: .milliseconds(200))
+            #expect(await eventually { t.gateway.service.queue.snapshot.running == 1 })
             let waiting = Task { try await t.synthesize(.synthesis(text: "Gives up while waiting.")) }
             #expect(await eventually { t.gateway.service.queue.snapshot.waiting == 1 })
             waiting.cancel()
-            // Well before the first request frees the upstream (1.2 s), the waiter is gone.
-            #expect(await eventually(timeout: 0.4) { t.gateway.service.queue.snapshot.waiting == 0 })
+            // Well before the first request frees the upstream (3 s), the waiter is gone.
+            #expect(await eventually(timeout: 1.5) { t.gateway.service.queue.snapshot.waiting == 0 })
             #expect(t.gateway.service.queue.snapshot.running == 1)
             #expect(try await first.status == 200)
             try await Task.sleep(for: .milliseconds(200))

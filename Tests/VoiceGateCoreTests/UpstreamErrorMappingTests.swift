@@ -65,11 +65,10 @@ struct UpstreamErrorMappingTests {
 
     @Test func noAnswerWithinTheTimeoutIs504() async throws {
         try await TestGateway.run(env: ["SOVITS_TIMEOUT": "0.5"]) { t in
-            let started = Date()
+            // The double does not answer for 2 s; a 504 (not a 200) shows the gateway's 0.5 s timeout fired first.
             let r = try await t.synthesize(.synthesis(text: "Never ends [hang]"))
             #expect(r.status == 504)
             #expect(r.errorCode == "upstream_timeout")
-            #expect(Date().timeIntervalSince(started) < 4)
         }
     }
 

@@ -37,12 +37,7 @@ public struct AdapterEngine: SynthesisEngine {
         http.headers.add(name: "Content-Type", value: "multipart/form-data; boundary=\(boundary)")
         let length = head.utf8.count + fileSize + tail.utf8.count
         http.body = .stream(FileParts(head: head, path: path, tail: tail), length: .known(Int64(length)))
-        let response: HTTPClientResponse
-        do {
-            response = try await client.execute(http, timeout: .milliseconds(Int64(timeout * 1000)))
-        } catch {
-            throw UpstreamHTTP.map(error, url: baseURL, timeout: timeout)
-        }
+        let response = try await UpstreamHTTP.execute(client, http, baseURL: baseURL, timeout: timeout)
         guard response.status == .ok else {
             let body = (try? await response.body.collect(upTo: 64 * 1024)).map { Data(buffer: $0) } ?? Data()
             let text = String(decoding: body.prefix(500), as: UTF8.self)

@@ -49,12 +49,7 @@ public struct SovitsV2Engine: SynthesisEngine {
         http.headers.add(name: "Accept", value: "audio/wav")
         let json = try JSONEncoder().encode(body(for: request))
         http.body = .bytes(ByteBuffer(data: json))
-        let response: HTTPClientResponse
-        do {
-            response = try await client.execute(http, timeout: .milliseconds(Int64(timeout * 1000)))
-        } catch {
-            throw UpstreamHTTP.map(error, url: baseURL, timeout: timeout)
-        }
+        let response = try await UpstreamHTTP.execute(client, http, baseURL: baseURL, timeout: timeout)
         guard response.status == .ok else {
             let text = try? await response.body.collect(upTo: 64 * 1024)
             throw Self.mapFailure(status: Int(response.status.code), body: text.map { Data(buffer: $0) } ?? Data())

@@ -15,6 +15,15 @@ public enum UpstreamHTTP {
         return HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: configuration)
     }
 
+    /// Sends a request and waits for the response head; transport failures become the gateway's errors.
+    static func execute(_ client: HTTPClient, _ request: HTTPClientRequest, baseURL: String, timeout: Double) async throws -> HTTPClientResponse {
+        do {
+            return try await client.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+        } catch {
+            throw map(error, url: baseURL, timeout: timeout)
+        }
+    }
+
     /// Turns a transport failure into the gateway's error: refused/unreachable → 502, timed out → 504.
     static func map(_ error: any Error, url: String, timeout: Double) -> GatewayError {
         if let error = error as? GatewayError { return error }

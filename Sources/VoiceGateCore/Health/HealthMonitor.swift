@@ -47,6 +47,8 @@ public final class HealthMonitor: Service, Sendable {
         public var gatewayProblem: String?
     }
 
+    /// Long enough that a loaded machine is not mistaken for a dead upstream; the interval only sets how often.
+    static let probeTimeout = 2.0
     private let engine: any SynthesisEngine
     private let queue: FairQueue
     private let store: ReferenceStore
@@ -76,7 +78,7 @@ public final class HealthMonitor: Service, Sendable {
     /// One probe of the engine and the reference folder.
     public func check() async {
         let problem = store.writableProblem()
-        let outcome = await engine.probe(timeout: min(2, max(0.2, interval)))
+        let outcome = await engine.probe(timeout: Self.probeTimeout)
         let busy = queue.snapshot.running > 0
         let previous = snapshot.upstream
         let next: UpstreamState
