@@ -48,6 +48,15 @@ struct EmbeddedEngineTests {
         }
     }
 
+    @Test func pitchIsReadFromCompressedReferencesToo() throws {
+        // tone.flac and tone.ogg are 220 Hz tones; sox (installed by CI) decodes them.
+        for name in ["tone.flac", "tone.ogg"] {
+            let info = try AudioInspector.inspect(path: TestAudio.fixturePath(name))
+            let f0 = EspeakEngine.referenceF0(StoredReference(fileName: name, localPath: TestAudio.fixturePath(name), info: info))
+            #expect(f0.map { abs($0 - 220) < 10 } == true, "\(name): \(String(describing: f0))")
+        }
+    }
+
     @Test func speaksOtherLanguages() async throws {
         try await TestGateway.run(upstream: .embedded) { t in
             for (text, language) in [("你好，世界。今天天气很好。", "zh"), ("こんにちは、世界。", "ja"), ("Bonjour tout le monde", "auto")] {

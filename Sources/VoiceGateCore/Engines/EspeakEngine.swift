@@ -99,10 +99,34 @@ public final class EspeakEngine: SynthesisEngine {
         }
     }
 
-    /// The reference speaker's median F0; nil when it cannot be measured (not PCM WAV, or too little voicing).
+    /// The reference speaker's median F0; nil when it cannot be measured (too little voicing, or a
+    /// compressed format and no `sox` to decode it).
     static func referenceF0(_ reference: StoredReference) -> Double? {
-        guard reference.info.format == .wav, let decoded = try? PCMDecoder.decodeWAV(path: reference.localPath) else { return nil }
+        let decoded: (samples: [Float], sampleRate: Int)?
+        if reference.info.format == .wav {
+            decoded = try? PCMDecoder.decodeWAV(path: reference.localPath)
+        } else {
+            decoded = decodeWithSox(reference.localPath)
+        }
+        guard let decoded else { return nil }
         return PitchEstimator.medianF0(samples: decoded.samples, sampleRate: decoded.sampleRate)
+    }
+
+    /// FLAC, OGG and MP3 references decoded to 16 kHz mono WAV by sox, when it is installed.
+    static func decodeWithSox(_ path: String) -> (samples: [Float], sampleRate: Int)? {
+        let candidates = ["/usr/bin/sox", "/usr/local/bin/sox"]
+        guard let sox = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return nil }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: sox)
+        process.arguments = [path, "-t", "wav", "-r", "16000", "-c", "1", "-b", "16", "-"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return nil }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        return try? PCMDecoder.decodeWAV([UInt8](data))
     }
 
     public func probe(timeout: Double) async -> ProbeOutcome {
