@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import Synchronization
 import Testing
 @testable import VoiceGateCore
 
@@ -124,6 +125,35 @@ struct BadInputTests {
             try await channel.close().get()
             #expect(await eventually { Self.incomingFiles(t).filter { $0.hasSuffix(".part") }.isEmpty })
             #expect(t.double?.recorder.stats.ttsRequests == 0)
+        }
+    }
+
+    @Test func expectContinueIsAnsweredBeforeTheBodyIsSent() async throws {
+        try await TestGateway.run { t in
+            let form = Multipart.synthesis()
+            let port = Int(t.baseURL.split(separator: ":").last!)!
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelInitializer { $0.pipeline.addHandler(Collector()) }
+                .connect(host: "127.0.0.1", port: port).get()
+            let collector = try await channel.pipeline.handler(type: Collector.self).get()
+            var head = "POST /api/v1/voice/synthesize HTTP/1.1\r\nHost: x\r\nX-API-Key: \(TestGateway.apiKey)\r\n"
+            head += "Content-Type: \(form.contentType)\r\nContent-Length: \(form.body.count)\r\nExpect: 100-continue\r\n\r\n"
+            try await channel.writeAndFlush(ByteBuffer(string: head)).get()
+            #expect(await eventually { collector.text.hasPrefix("HTTP/1.1 100 Continue\r\n") })
+            try await channel.writeAndFlush(ByteBuffer(bytes: form.body)).get()
+            #expect(await eventually { collector.text.contains("HTTP/1.1 200 OK") })
+            try await channel.close().get()
+        }
+    }
+
+    /// Collects what a raw connection receives, as text.
+    final class Collector: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        private let received = Mutex("")
+        var text: String { received.withLock { $0 } }
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let buffer = unwrapInboundIn(data)
+            received.withLock { $0 += String(buffer: buffer) }
         }
     }
 

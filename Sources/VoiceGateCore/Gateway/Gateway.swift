@@ -87,7 +87,7 @@ public final class Gateway: Sendable {
         -> some ApplicationProtocol {
         Application(
             router: makeRouter(),
-            server: .http1(configuration: .init(additionalChannelHandlers: [ClientCloseDetector()])),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler(), ClientCloseDetector()])),
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "VoiceGate/\(Self.version)"),
             onServerRunning: onServerRunning,
             logger: logger
