@@ -71,7 +71,8 @@ struct BadInputTests {
 
     @Test func anOversizedUploadIsRefusedWhileItStreams() async throws {
         try await TestGateway.run(env: ["MAX_UPLOAD_SIZE": "100000"]) { t in
-            // No Content-Length: the gateway must count the bytes itself as they arrive.
+            // The declared length is within the allowance for form framing, so the up-front check lets it in:
+            // the bytes counted as they arrive are what refuse it.
             let big = TestAudio.wav(seconds: 5, sampleRate: 16000) // 160 kB
             let r = try await t.synthesize(.synthesis(reference: big))
             Self.expectError(r, 400, "file_too_large")
