@@ -11,6 +11,21 @@ struct AudioInspectorTests {
         #expect(abs(info.duration - duration) < 0.06, "\(name): \(info.duration)")
     }
 
+    @Test(arguments: ["tone-cbr.mp3", "tone-vbr.mp3"])
+    func readsMP3BehindAnID3TagLargerThanTheHead(name: String) throws {
+        let mp3 = try TestAudio.fixture(name)
+        let tagSize = 300_000 // cover art, say
+        let syncsafe: [UInt8] = [UInt8(tagSize >> 21 & 0x7F), UInt8(tagSize >> 14 & 0x7F), UInt8(tagSize >> 7 & 0x7F), UInt8(tagSize & 0x7F)]
+        let tagged = Data(Array("ID3".utf8) + [4, 0, 0] + syncsafe + [UInt8](repeating: 0, count: tagSize)) + mp3
+        let path = NSTemporaryDirectory() + "tagged-" + UUID().uuidString + ".mp3"
+        try tagged.write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let plain = try AudioInspector.inspect(path: TestAudio.fixturePath(name))
+        let info = try AudioInspector.inspect(path: path)
+        #expect(info.format == .mp3)
+        #expect(abs(info.duration - plain.duration) < 0.01, "\(info.duration) vs \(plain.duration)")
+    }
+
     @Test func readsWAVExactly() throws {
         let data = [UInt8](TestAudio.wav(seconds: 3.2, sampleRate: 22050, channels: 2))
         let info = try AudioInspector.inspect(head: data, tail: data, fileSize: data.count)

@@ -11,6 +11,14 @@ public enum AudioInspector {
         let size = Int((try? handle.seekToEnd()) ?? 0)
         try handle.seek(toOffset: 0)
         let head = [UInt8](try handle.read(upToCount: headSize) ?? Data())
+        // An MP3's ID3 tag (cover art) can be larger than the head: read the frames where the tag ends.
+        if let tagEnd = id3End(head), tagEnd + 16 * 1024 > head.count, tagEnd < size {
+            try handle.seek(toOffset: UInt64(tagEnd))
+            let frames = [UInt8](try handle.read(upToCount: 64 * 1024) ?? Data())
+            try handle.seek(toOffset: UInt64(max(tagEnd, size - tailSize)))
+            let tail = [UInt8](try handle.read(upToCount: tailSize) ?? Data())
+            return try mp3(frames, tail: tail, fileSize: size, frameOffset: tagEnd)
+        }
         var tail: [UInt8] = []
         if size > head.count {
             let start = max(head.count, size - tailSize)
@@ -92,12 +100,16 @@ public enum AudioInspector {
     }
 
 
-    static func mp3(_ head: [UInt8], tail: [UInt8], fileSize: Int) throws -> AudioInfo {
-        var start = 0
-        if head.ascii(0, 3) == "ID3", head.count >= 10 {
-            let size = Int(head[6] & 0x7F) << 21 | Int(head[7] & 0x7F) << 14 | Int(head[8] & 0x7F) << 7 | Int(head[9] & 0x7F)
-            start = 10 + size + (head[5] & 0x10 != 0 ? 10 : 0)
-        }
+    /// Where an ID3v2 tag at the start of `head` ends, if there is one.
+    static func id3End(_ head: [UInt8]) -> Int? {
+        guard head.count >= 10, head.ascii(0, 3) == "ID3" else { return nil }
+        let size = Int(head[6] & 0x7F) << 21 | Int(head[7] & 0x7F) << 14 | Int(head[8] & 0x7F) << 7 | Int(head[9] & 0x7F)
+        return 10 + size + (head[5] & 0x10 != 0 ? 10 : 0)
+    }
+
+    /// `head` holds the file from `frameOffset` on (0: the whole start, ID3 tag included).
+    static func mp3(_ head: [UInt8], tail: [UInt8], fileSize: Int, frameOffset: Int = 0) throws -> AudioInfo {
+        let start = frameOffset == 0 ? (id3End(head) ?? 0) : 0
         // Find two consecutive valid frame headers: one alone is too easily matched by chance.
         var i = start
         var first: MP3Frame?
@@ -124,7 +136,7 @@ public enum AudioInspector {
         }
         // Constant bit rate: the audio bytes divided by the byte rate (an ID3v1 tag at the end is not audio).
         let id3v1 = tail.count >= 128 && tail.ascii(tail.count - 128, 3) == "TAG" ? 128 : 0
-        let audioBytes = fileSize - i - id3v1
+        let audioBytes = fileSize - (frameOffset + i) - id3v1
         return AudioInfo(format: .mp3, duration: Double(audioBytes) * 8 / Double(frame.bitrate),
                          sampleRate: frame.sampleRate, channels: frame.channels)
     }
