@@ -56,4 +56,19 @@ struct QueueIntegrationTests {
             #expect(t.double?.recorder.stats.ttsRequests == 1)
         }
     }
+
+    @Test func shutdownLetsRunningAndQueuedRequestsFinish() async throws {
+        try await TestGateway.run(upstream: Self.slow(600)) { t in
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for i in 0..<3 {
+                    group.addTask { try await t.synthesize(.synthesis(text: "Drained request \(i).")).status }
+                }
+                #expect(await eventually { t.gateway.service.queue.snapshot.running == 1 && t.gateway.service.queue.snapshot.waiting == 2 })
+                await t.beginShutdown()
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses == [200, 200, 200])
+            #expect(t.double?.recorder.stats.ttsRequests == 3)
+        }
+    }
 }

@@ -18,6 +18,8 @@ struct TestGateway {
     let client: HTTPClient
     let logs: InMemoryLogHandler
     let dataDir: String
+    /// Starts the gateway's graceful shutdown (as SIGTERM would) while the test goes on.
+    let beginShutdown: @Sendable () async -> Void
 
     enum Upstream {
         /// The api_v2 double with these options.
@@ -76,7 +78,8 @@ struct TestGateway {
             groups.insert(group, at: 0)
             tasks.addTask { try await group.run() }
             let harness = TestGateway(gateway: gateway, double: double, baseURL: "http://127.0.0.1:\(await port.value())",
-                                      client: client, logs: logs, dataDir: dataDir)
+                                      client: client, logs: logs, dataDir: dataDir,
+                                      beginShutdown: { await group.triggerGracefulShutdown() })
             var failure: (any Error)?
             do { try await body(harness) } catch { failure = error }
             for group in groups { await group.triggerGracefulShutdown() }
