@@ -34,8 +34,8 @@ struct UploadReaderTests {
         func makeAsyncIterator() -> AsyncIterator { AsyncIterator(data: data, size: size) }
     }
 
-    @Test(arguments: [1, 2, 3, 5, 13, 64, 1000, 4096, 65536])
-    func storesTheFileExactly(chunkSize: Int) async throws {
+    @Test(arguments: Array(1...24) + [45, 46, 47, 64, 127, 1000, 4093, 4096, 65536], [false, true])
+    func storesTheFileExactly(chunkSize: Int, fileLast: Bool) async throws {
         let dir = NSTemporaryDirectory() + "vg-upload-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = ReferenceStore(directory: dir)
@@ -43,8 +43,13 @@ struct UploadReaderTests {
         var form = Multipart()
         form.field("text", "Hello\r\n--not a boundary")
         let file = Self.trickyFile(boundary: form.boundary)
-        form.file("reference_audio", file)
-        form.field("language", "en")
+        if fileLast {
+            form.field("language", "en")
+            form.file("reference_audio", file)
+        } else {
+            form.file("reference_audio", file)
+            form.field("language", "en")
+        }
         var limits = ReferenceLimits(config: GatewayConfig())
         limits.maxBytes = 1 << 20
         let reader = SynthesisUploadReader(boundary: form.boundary, store: store, limits: limits)
