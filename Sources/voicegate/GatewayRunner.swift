@@ -21,16 +21,12 @@ struct GatewayRunner {
             onListening(address)
         }
         // Reverse order on shutdown: extras, then the server drains, then monitor and upstream client.
+        // When an extra (the console) ends, everything shuts down gracefully.
         let announcer = ShutdownAnnouncer(logger: logger, grace: gateway.config.shutdownGrace)
-        let services: [any Service] = gateway.backgroundServices + [app, announcer] + extraServices
-        let extras = Set(extraServices.map { ObjectIdentifier(type(of: $0)) })
+        let core: [any Service] = gateway.backgroundServices + [app, announcer]
         var configuration = ServiceGroupConfiguration(
-            services: services.map { service in
-                // When an extra (the console) ends, everything shuts down gracefully.
-                extras.contains(ObjectIdentifier(type(of: service)))
-                    ? .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)
-                    : .init(service: service)
-            },
+            services: core.map { .init(service: $0) }
+                + extraServices.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) },
             gracefulShutdownSignals: [.sigterm, .sigint] + extraSignals,
             logger: logger
         )
