@@ -86,6 +86,17 @@ struct ConsoleScreenTests {
         #expect(state.filter.isEmpty)
     }
 
+    @Test func logLineCountCoversTheWholeHistoryFromATail() {
+        // The run loop copies only the visible tail; scrolling is still bounded by the whole history.
+        let tail = (0..<10).map { Self.event($0, status: $0 == 9 ? 502 : 200, code: $0 == 9 ? "upstream_error" : nil) }
+        var snapshot = Self.snapshot(events: tail)
+        snapshot.totalEvents = 5000
+        snapshot.keptErrors = 3
+        #expect(ConsoleRendererSupport.lineCount(snapshot, filter: "") == 5003)
+        #expect(ConsoleRendererSupport.lineCount(snapshot, filter: "upstream_error") == 2)
+        #expect(Self.snapshot(events: tail).keptErrors == 1)
+    }
+
     @Test func tabCyclesFocusAndQIsTextInTextFields() {
         var state = Self.state()
         let keys = KeyHandler()

@@ -18,7 +18,7 @@ struct RequestLogTests {
         #expect(log.events().map(\.id) == ["8", "9", "10", "11", "12"])
         #expect(log.events(last: 2).events.map(\.id) == ["11", "12"])
         #expect(log.events(last: 99).total == 5)
-        #expect(log.lineCount == 6) // the error takes two lines
+        #expect(log.keptErrorCount == 1)
         #expect(log.events(after: log.lastSequence - 1).map(\.id) == ["12"])
         let f = log.figures()
         #expect(f.requests == 12 && f.errors == 1 && f.inFlight == 0)

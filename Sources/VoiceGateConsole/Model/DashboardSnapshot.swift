@@ -14,10 +14,13 @@ public struct DashboardSnapshot: Sendable {
     public var events: [RequestEvent]
     /// How many events the gateway keeps; more than `events.count` when only the tail was taken.
     public var totalEvents: Int
+    /// How many of the kept events carry an error code (each takes two lines in the log).
+    public var keptErrors: Int
     public var notice: String?
 
     public init(title: String, listen: String, engineLine: String, upstream: HealthMonitor.UpstreamState, uptime: TimeInterval,
-                figures: RequestLog.Figures, queued: Int, events: [RequestEvent], notice: String? = nil) {
+                figures: RequestLog.Figures, queued: Int, events: [RequestEvent], totalEvents: Int? = nil, keptErrors: Int? = nil,
+                notice: String? = nil) {
         self.title = title
         self.listen = listen
         self.engineLine = engineLine
@@ -26,20 +29,17 @@ public struct DashboardSnapshot: Sendable {
         self.figures = figures
         self.queued = queued
         self.events = events
-        self.totalEvents = events.count
+        self.totalEvents = totalEvents ?? events.count
+        self.keptErrors = keptErrors ?? events.filter { $0.errorCode != nil }.count
         self.notice = notice
     }
 
     /// `eventLimit` nil takes the whole history (for filtering); otherwise only the newest that many.
     public static func of(_ gateway: Gateway, listen: String, notice: String?, eventLimit: Int? = nil, now: Date = Date()) -> DashboardSnapshot {
-        let engine = gateway.isEmbedded ? "engine: espeak-ng (embedded) — \(Gateway.embeddedHint)"
-            : "upstream: \(gateway.service.engine.target) (\(gateway.service.engine.name))"
-        let (events, total) = eventLimit.map { gateway.log.events(last: $0) } ?? { let all = gateway.log.events(); return (all, all.count) }()
-        var snapshot = DashboardSnapshot(title: "VoiceGate \(Gateway.version)", listen: listen, engineLine: engine,
-                                         upstream: gateway.monitor.snapshot.upstream, uptime: now.timeIntervalSince(gateway.startedAt),
-                                         figures: gateway.log.figures(now: now), queued: gateway.service.queue.snapshot.waiting,
-                                         events: events, notice: notice)
-        snapshot.totalEvents = total
-        return snapshot
+        let (events, total) = gateway.log.events(last: eventLimit ?? Int.max)
+        return DashboardSnapshot(title: "VoiceGate \(Gateway.version)", listen: listen, engineLine: gateway.engineDescription,
+                                 upstream: gateway.monitor.snapshot.upstream, uptime: now.timeIntervalSince(gateway.startedAt),
+                                 figures: gateway.log.figures(now: now), queued: gateway.service.queue.snapshot.waiting,
+                                 events: events, totalEvents: total, keptErrors: gateway.log.keptErrorCount, notice: notice)
     }
 }

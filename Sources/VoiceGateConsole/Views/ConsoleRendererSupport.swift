@@ -1,8 +1,9 @@
 import VoiceGateCore
 
-/// What the run loop needs from the log pane's filtering without drawing it.
+/// What the run loop needs from the log pane without drawing it.
 public enum ConsoleRendererSupport {
-    public static func lineCount(_ events: [RequestEvent], filter: String) -> Int {
-        LogPane.lineCount(events, filter: filter)
+    /// Lines the (filtered) log has, for bounding how far it scrolls back.
+    public static func lineCount(_ snapshot: DashboardSnapshot, filter: String) -> Int {
+        LogPane.lineCount(snapshot, filter: filter)
     }
 }

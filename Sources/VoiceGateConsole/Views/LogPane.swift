@@ -34,10 +34,11 @@ struct LogPane {
         events.filter { matches($0, filter) }.flatMap { e in lines(e).map { ($0, e.isError) } }
     }
 
-    /// How many lines the filtered log has, without formatting the unfiltered history.
-    static func lineCount(_ events: [RequestEvent], filter: String) -> Int {
-        guard filter.isEmpty else { return lines(events, filter: filter).count }
-        return events.reduce(0) { $0 + ($1.errorCode == nil ? 1 : 2) }
+    /// How many lines the filtered log has. Unfiltered it is counted, not formatted: one line an event and
+    /// one more for an error's reason, as `lines(_:)` lays them out; the snapshot may hold only the tail.
+    static func lineCount(_ snapshot: DashboardSnapshot, filter: String) -> Int {
+        guard filter.isEmpty else { return lines(snapshot.events, filter: filter).count }
+        return snapshot.totalEvents + snapshot.keptErrors
     }
 
     func render(_ state: ConsoleState, _ events: [RequestEvent], total: Int, in r: Rect, on canvas: Canvas) {

@@ -18,8 +18,8 @@ public final class RequestLog: Sendable {
         var requests = 0
         var errors = 0
         var inFlight = 0
-        /// Lines the console shows for the kept events: one each, two for an error.
-        var lines = 0
+        /// Kept events that carry an error code.
+        var keptErrors = 0
         var recent: [(time: Date, latency: Double)] = []
     }
 
@@ -42,11 +42,11 @@ public final class RequestLog: Sendable {
             if wasInFlight { s.inFlight -= 1 }
             s.requests += 1
             if event.isError { s.errors += 1 }
-            s.lines += event.errorCode == nil ? 1 : 2
+            if event.errorCode != nil { s.keptErrors += 1 }
             if s.events.count < capacity {
                 s.events.append(event)
             } else {
-                s.lines -= s.events[s.start].errorCode == nil ? 1 : 2
+                if s.events[s.start].errorCode != nil { s.keptErrors -= 1 }
                 s.events[s.start] = event
                 s.start = (s.start + 1) % capacity
             }
@@ -79,8 +79,8 @@ public final class RequestLog: Sendable {
         }
     }
 
-    /// Lines the kept history takes in the console (errors take two).
-    public var lineCount: Int { state.withLock { $0.lines } }
+    /// How many kept events carry an error code, without copying the history.
+    public var keptErrorCount: Int { state.withLock { $0.keptErrors } }
 
     public var lastSequence: Int { state.withLock { $0.nextSequence - 1 } }
 

@@ -44,8 +44,7 @@ final class ConsoleApp: @unchecked Sendable {
             if let layout = renderer.render(state, snapshot, on: canvas) {
                 keys.logPageSize = max(1, layout.log.height - 2)
                 // Scrolling back is bounded by the whole history, not the copied tail.
-                keys.logLineCount = state.filter.isEmpty ? gateway.log.lineCount
-                    : ConsoleRendererSupport.lineCount(snapshot.events, filter: state.filter)
+                keys.logLineCount = ConsoleRendererSupport.lineCount(snapshot, filter: state.filter)
             }
             session.present()
             guard let key = KeyDecoder.read() else { continue }
