@@ -9,23 +9,15 @@ public enum AudioInspector {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw AudioInspectionError("the file cannot be read") }
         defer { try? handle.close() }
         let size = Int((try? handle.seekToEnd()) ?? 0)
-        try handle.seek(toOffset: 0)
-        let head = [UInt8](try handle.read(upToCount: headSize) ?? Data())
+        func read(at offset: Int, _ count: Int) throws -> [UInt8] {
+            try handle.seek(toOffset: UInt64(offset))
+            return [UInt8](try handle.read(upToCount: count) ?? Data())
+        }
+        let head = try read(at: 0, headSize)
+        let tail = size > head.count ? try read(at: max(0, size - tailSize), tailSize) : head
         // An MP3's ID3 tag (cover art) can be larger than the head: read the frames where the tag ends.
         if let tagEnd = id3End(head), tagEnd + 16 * 1024 > head.count, tagEnd < size {
-            try handle.seek(toOffset: UInt64(tagEnd))
-            let frames = [UInt8](try handle.read(upToCount: 64 * 1024) ?? Data())
-            try handle.seek(toOffset: UInt64(max(tagEnd, size - tailSize)))
-            let tail = [UInt8](try handle.read(upToCount: tailSize) ?? Data())
-            return try mp3(frames, tail: tail, fileSize: size, frameOffset: tagEnd)
-        }
-        var tail: [UInt8] = []
-        if size > head.count {
-            let start = max(head.count, size - tailSize)
-            try handle.seek(toOffset: UInt64(start))
-            tail = [UInt8](try handle.read(upToCount: size - start) ?? Data())
-        } else {
-            tail = head
+            return try mp3(try read(at: tagEnd, 64 * 1024), tail: tail, fileSize: size, frameOffset: tagEnd)
         }
         return try inspect(head: head, tail: tail, fileSize: size)
     }
