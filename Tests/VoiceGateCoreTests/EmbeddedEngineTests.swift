@@ -48,11 +48,11 @@ struct EmbeddedEngineTests {
         }
     }
 
-    @Test func pitchIsReadFromCompressedReferencesToo() throws {
+    @Test func pitchIsReadFromCompressedReferencesToo() async throws {
         // tone.flac and tone.ogg are 220 Hz tones; sox (installed by CI) decodes them.
         for name in ["tone.flac", "tone.ogg"] {
             let info = try AudioInspector.inspect(path: TestAudio.fixturePath(name))
-            let f0 = EspeakEngine.referenceF0(StoredReference(fileName: name, localPath: TestAudio.fixturePath(name), info: info))
+            let f0 = await EspeakEngine.referenceF0(StoredReference(fileName: name, localPath: TestAudio.fixturePath(name), info: info))
             #expect(f0.map { abs($0 - 220) < 10 } == true, "\(name): \(String(describing: f0))")
         }
     }

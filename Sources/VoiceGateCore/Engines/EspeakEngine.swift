@@ -1,5 +1,7 @@
 import Foundation
 import NIOCore
+import Subprocess
+import SystemPackage
 import Synchronization
 
 /// The embedded engine used when no GPT-SoVITS is configured: espeak-ng speaking the requested language,
@@ -35,29 +37,30 @@ public final class EspeakEngine: SynthesisEngine {
         guard let executable = executable() else {
             throw GatewayError(503, "engine_unavailable", Self.installHint)
         }
-        let f0 = Self.referenceF0(request.reference)
+        let f0 = await Self.referenceF0(request.reference)
         let voice = EspeakVoice(language: request.language, text: request.text, speed: request.speed, referenceF0: f0)
         try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
         let output = workDirectory + "/espeak-" + UUID().uuidString + ".wav"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["-v", voice.voice, "-s", String(voice.wordsPerMinute), "-p", String(voice.pitch), "-w", output, "--stdin"]
-        let input = Pipe()
-        let errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = errors
-        let status: Int32
+        let arguments = ["-v", voice.voice, "-s", String(voice.wordsPerMinute), "-p", String(voice.pitch), "-w", output, "--stdin"]
+        let outcome: (status: TerminationStatus, errors: String)
         do {
-            status = try await run(process, input: input, text: request.text, timeout: timeout)
-        } catch {
+            outcome = try await withTimeout(timeout) {
+                let result = try await Subprocess.run(.path(FilePath(executable)), arguments: Arguments(arguments),
+                                                      input: .string(request.text), output: .discarded,
+                                                      error: .string(limit: 64 * 1024))
+                return (result.terminationStatus, result.standardError)
+            }
+        } catch let error where error is GatewayError || error is CancellationError {
             try? FileManager.default.removeItem(atPath: output)
             throw error
-        }
-        guard status == 0, let handle = FileHandle(forReadingAtPath: output) else {
+        } catch {
             try? FileManager.default.removeItem(atPath: output)
-            let message = String(decoding: errors.fileHandleForReading.availableData.prefix(300), as: UTF8.self)
-            throw GatewayError(502, "engine_failed", "espeak-ng failed (exit \(status)): \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw GatewayError(503, "engine_unavailable", "espeak-ng cannot be run: \(error)")
+        }
+        guard outcome.status.isSuccess, let handle = FileHandle(forReadingAtPath: output) else {
+            try? FileManager.default.removeItem(atPath: output)
+            let message = outcome.errors.prefix(300).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw GatewayError(502, "engine_failed", "espeak-ng failed (\(outcome.status)): \(message)")
         }
         let box = HandleBox(handle)
         return ByteChunkReader(onClose: {
@@ -69,64 +72,43 @@ public final class EspeakEngine: SynthesisEngine {
         }
     }
 
-    private func run(_ process: Process, input: Pipe, text: String, timeout: Double) async throws -> Int32 {
-        let finished = AsyncStream<Int32>.makeStream()
-        process.terminationHandler = { p in
-            finished.continuation.yield(p.terminationStatus)
-            finished.continuation.finish()
-        }
-        do {
-            try process.run()
-        } catch {
-            throw GatewayError(503, "engine_unavailable", "espeak-ng cannot be started: \(error.localizedDescription)")
-        }
-        input.fileHandleForWriting.write(Data(text.utf8))
-        try? input.fileHandleForWriting.close()
-        return try await withThrowingTaskGroup(of: Int32.self) { group in
-            group.addTask {
-                for await status in finished.stream { return status }
-                return -1
-            }
+    /// Runs `body`, cancelling it (which kills the child process) when `timeout` passes first.
+    private func withTimeout<T: Sendable>(_ timeout: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask(operation: body)
             group.addTask {
                 try await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
                 throw GatewayError(504, "upstream_timeout", "espeak-ng did not finish within SOVITS_TIMEOUT (\(formatSeconds(timeout)) s)")
             }
-            defer {
-                group.cancelAll()
-                if process.isRunning { process.terminate() }
-            }
+            defer { group.cancelAll() }
             return try await group.next()!
         }
     }
 
     /// The reference speaker's median F0; nil when it cannot be measured (too little voicing, or a
     /// compressed format and no `sox` to decode it).
-    static func referenceF0(_ reference: StoredReference) -> Double? {
+    static func referenceF0(_ reference: StoredReference) async -> Double? {
         let decoded: (samples: [Float], sampleRate: Int)?
         if reference.info.format == .wav {
             decoded = try? PCMDecoder.decodeWAV(path: reference.localPath)
         } else {
-            decoded = decodeWithSox(reference.localPath)
+            decoded = await decodeWithSox(reference.localPath, seconds: reference.info.duration)
         }
         guard let decoded else { return nil }
         return PitchEstimator.medianF0(samples: decoded.samples, sampleRate: decoded.sampleRate)
     }
 
     /// FLAC, OGG and MP3 references decoded to 16 kHz mono WAV by sox, when it is installed.
-    static func decodeWithSox(_ path: String) -> (samples: [Float], sampleRate: Int)? {
+    static func decodeWithSox(_ path: String, seconds: Double) async -> (samples: [Float], sampleRate: Int)? {
         let candidates = ["/usr/bin/sox", "/usr/local/bin/sox"]
         guard let sox = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return nil }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: sox)
-        process.arguments = [path, "-t", "wav", "-r", "16000", "-c", "1", "-b", "16", "-"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return nil }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        return try? PCMDecoder.decodeWAV([UInt8](data))
+        // 16-bit mono at 16 kHz, with a second to spare for the container's rounding.
+        let limit = Int((seconds + 1) * 32_000) + 4096
+        guard let result = try? await Subprocess.run(
+            .path(FilePath(sox)), arguments: [path, "-t", "wav", "-r", "16000", "-c", "1", "-b", "16", "-"],
+            output: .bytes(limit: limit), error: .discarded),
+            result.terminationStatus.isSuccess else { return nil }
+        return try? PCMDecoder.decodeWAV(result.standardOutput)
     }
 
     public func probe(timeout: Double) async -> ProbeOutcome {
