@@ -1,4 +1,6 @@
 import Foundation
+import Subprocess
+import SystemPackage
 import Testing
 @testable import VoiceGateCore
 
@@ -6,102 +8,101 @@ import Testing
 /// a request from another client in the log, a synthesis from the form to a file, resize, quit.
 let tmuxAvailable = FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux")
 
-@Suite("The console binary under tmux", .serialized, .enabled(if: tmuxAvailable, "tmux is not installed (apt-get install tmux)"))
+@Suite("The console binary under tmux", .serialized, .timeLimit(.minutes(2)), .enabled(if: tmuxAvailable, "tmux is not installed (apt-get install tmux)"))
 struct ConsoleTmuxTests {
     static var binary: String {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("voicegate").path
     }
 
+    /// One console under its own tmux server (`-L`), so a test neither meets nor leaves behind anyone else's.
+    ///
+    /// Commands run through swift-subprocess, not Foundation's `Process`: the first tmux command forks the
+    /// server, and Foundation lets that daemon inherit the socket it watches for the child's exit, so its
+    /// `waitUntilExit` never returns on a machine where no tmux server was running yet.
     struct Session {
         let name = "vg-test-\(UInt32.random(in: 0...UInt32.max))"
         let dir = NSTemporaryDirectory() + "vg-tmux-" + UUID().uuidString
         let port = try! TestGateway.unusedPort()
 
-        @discardableResult
-        func tmux(_ args: String...) -> String { run("/usr/bin/tmux", args) }
-
-        @discardableResult
-        func run(_ executable: String, _ args: [String]) -> String {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: executable)
-            p.arguments = args
-            let out = Pipe()
-            p.standardOutput = out
-            p.standardError = FileHandle.nullDevice
-            try? p.run()
-            p.waitUntilExit()
-            return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        /// Starts the console in a detached session, runs `body`, and always tears the session down.
+        static func with(width: Int = 120, height: Int = 40, _ body: (Session) async throws -> Void) async throws {
+            let session = Session()
+            try FileManager.default.createDirectory(atPath: session.dir, withIntermediateDirectories: true)
+            await session.tmux("new-session", "-d", "-s", session.name, "-x", "\(width)", "-y", "\(height)", "-c", session.dir,
+                               "env LANG=C.UTF-8 PORT=\(session.port) HEALTH_INTERVAL=0.5 \(ConsoleTmuxTests.binary); echo EXIT=$?; sleep 30")
+            var failure: (any Error)?
+            do { try await body(session) } catch { failure = error }
+            await session.tmux("kill-server")
+            try? FileManager.default.removeItem(atPath: session.dir)
+            if let failure { throw failure }
         }
 
-        func start(width: Int = 120, height: Int = 40) throws {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            tmux("new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", "-c", dir,
-                 "env LANG=C.UTF-8 PORT=\(port) HEALTH_INTERVAL=0.5 \(ConsoleTmuxTests.binary); echo EXIT=$?; sleep 30")
+        @discardableResult
+        func tmux(_ args: String...) async -> String { await run("/usr/bin/tmux", ["-L", name] + args) }
+
+        @discardableResult
+        func run(_ executable: String, _ args: [String]) async -> String {
+            let result = try? await Subprocess.run(.path(FilePath(executable)), arguments: Arguments(args),
+                                                   output: .string(limit: 1 << 20), error: .discarded)
+            return result?.standardOutput ?? ""
         }
 
-        var screen: String { tmux("capture-pane", "-p", "-t", name) }
+        func screen() async -> String { await tmux("capture-pane", "-p", "-t", name) }
 
         func waitFor(_ text: String, timeout: Double = 10) async -> Bool {
-            await eventually(timeout: timeout) { screen.contains(text) }
+            await eventually(timeout: timeout) { await screen().contains(text) }
         }
 
-        func keys(_ keys: String...) { run("/usr/bin/tmux", ["send-keys", "-t", name] + keys) }
-        func literal(_ text: String) { tmux("send-keys", "-t", name, "-l", text) }
-
-        func stop() {
-            tmux("kill-session", "-t", name)
-            try? FileManager.default.removeItem(atPath: dir)
-        }
+        func keys(_ keys: String...) async { await run("/usr/bin/tmux", ["-L", name, "send-keys", "-t", name] + keys) }
+        func literal(_ text: String) async { await tmux("send-keys", "-t", name, "-l", text) }
     }
 
     @Test func operatorSessionFromStartToQuit() async throws {
-        let s = Session()
-        try s.start()
-        defer { s.stop() }
-        #expect(await s.waitFor("VoiceGate \(Gateway.version)"))
-        #expect(await s.waitFor("UP "))
-        #expect(await s.waitFor("uptime 00:00:0"))
-        #expect(s.screen.contains("engine: espeak-ng (embedded) — set SOVITS_BASE_URL for GPT-SoVITS"))
+        try await Session.with { s in
+            #expect(await s.waitFor("VoiceGate \(Gateway.version)"))
+            #expect(await s.waitFor("UP "))
+            #expect(await s.waitFor("uptime 00:00:0"))
+            #expect(await s.screen().contains("engine: espeak-ng (embedded) — set SOVITS_BASE_URL for GPT-SoVITS"))
 
-        // Another client's request (curl) appears in the log.
-        #expect(s.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(s.port)/health"]).contains("\"healthy\""))
-        #expect(await s.waitFor("GET /health"))
+            // Another client's request (curl) appears in the log.
+            #expect(await s.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(s.port)/health"]).contains("\"healthy\""))
+            #expect(await s.waitFor("GET /health"))
 
-        // Fill the form and synthesize to a file.
-        s.keys("Tab")
-        s.keys("C-u")
-        s.literal("Testing the console from tmux.")
-        s.keys("C-r")
-        #expect(await s.waitFor("Saved ", timeout: 20))
-        let outputs = try FileManager.default.contentsOfDirectory(atPath: s.dir + "/data/output")
-        #expect(outputs.count == 1 && outputs[0].hasSuffix(".wav"))
-        let wav = try Data(contentsOf: URL(fileURLWithPath: s.dir + "/data/output/" + outputs[0]))
-        #expect(WAVHeader.parse([UInt8](wav.prefix(64)))?.sampleRate == 22050)
-        #expect(await s.waitFor("console "))
+            // Fill the form and synthesize to a file.
+            await s.keys("Tab")
+            await s.keys("C-u")
+            await s.literal("Testing the console from tmux.")
+            await s.keys("C-r")
+            #expect(await s.waitFor("Saved ", timeout: 20))
+            let outputs = try FileManager.default.contentsOfDirectory(atPath: s.dir + "/data/output")
+            #expect(outputs.count == 1 && outputs[0].hasSuffix(".wav"))
+            let wav = try Data(contentsOf: URL(fileURLWithPath: s.dir + "/data/output/" + outputs[0]))
+            #expect(WAVHeader.parse([UInt8](wav.prefix(64)))?.sampleRate == 22050)
+            #expect(await s.waitFor("console "))
 
-        // Resize: too small, then back.
-        s.tmux("resize-window", "-t", s.name, "-x", "60", "-y", "15")
-        #expect(await s.waitFor("terminal too small: 60x15, need 80x24"))
-        s.tmux("resize-window", "-t", s.name, "-x", "100", "-y", "30")
-        #expect(await s.waitFor("Request log"))
+            // Resize: too small, then back.
+            await s.tmux("resize-window", "-t", s.name, "-x", "60", "-y", "15")
+            #expect(await s.waitFor("terminal too small: 60x15, need 80x24"))
+            await s.tmux("resize-window", "-t", s.name, "-x", "100", "-y", "30")
+            #expect(await s.waitFor("Request log"))
 
-        // Quit: the gateway stops gracefully and the terminal is handed back.
-        s.keys("Escape")
-        s.keys("q")
-        #expect(await s.waitFor("EXIT=0", timeout: 15))
-        #expect(s.screen.contains("shutting down"))
-        #expect(!s.screen.contains("Request log"))
+            // Quit: the gateway stops gracefully and the terminal is handed back.
+            await s.keys("Escape")
+            await s.keys("q")
+            #expect(await s.waitFor("EXIT=0", timeout: 15))
+            #expect(await s.screen().contains("shutting down"))
+            #expect(await !s.screen().contains("Request log"))
+        }
     }
 
     @Test func sigtermRestoresTheTerminal() async throws {
-        let s = Session()
-        try s.start(width: 90, height: 30)
-        defer { s.stop() }
-        #expect(await s.waitFor("Request log"))
-        let pid = s.tmux("list-panes", "-t", s.name, "-F", "#{pane_pid}").trimmingCharacters(in: .whitespacesAndNewlines)
-        // The pane runs a shell; signal its voicegate child.
-        s.run("/usr/bin/pkill", ["-TERM", "-P", pid, "-f", "voicegate"])
-        #expect(await s.waitFor("EXIT=0", timeout: 15))
-        #expect(!s.screen.contains("Request log"))
+        try await Session.with(width: 90, height: 30) { s in
+            #expect(await s.waitFor("Request log"))
+            let pid = await s.tmux("list-panes", "-t", s.name, "-F", "#{pane_pid}").trimmingCharacters(in: .whitespacesAndNewlines)
+            // The pane runs a shell; signal its voicegate child.
+            await s.run("/usr/bin/pkill", ["-TERM", "-P", pid, "-f", "voicegate"])
+            #expect(await s.waitFor("EXIT=0", timeout: 15))
+            #expect(await !s.screen().contains("Request log"))
+        }
     }
 }
