@@ -69,7 +69,7 @@ struct SynthesizeController {
                                        details: ["content_type": contentType.map { .string($0) } ?? .null])
         }
         guard let parameter = mediaType.parameter, parameter.name.lowercased() == "boundary", !parameter.value.isEmpty,
-              parameter.value.count <= 200 else {
+              parameter.value.count <= 200, !parameter.value.contains(where: \.isNewline) else {
             throw GatewayError.invalid("malformed_multipart", "the multipart/form-data content type has no boundary")
         }
         return parameter.value

@@ -6,6 +6,7 @@ import NIOCore
 struct SynthesisUploadReader {
     static let fileField = "reference_audio"
     static let maxFieldBytes = 64 * 1024
+    static let parserPiece = 1024
     static let knownFields: Set<String> = ["text", "language", "speed", "temperature", "prompt_text", "prompt_language", "seed", "stream"]
 
     let boundary: String
@@ -19,29 +20,42 @@ struct SynthesisUploadReader {
         parser.onHeader = { name, value in state.header(name: name, value: value) }
         parser.onBody = { chunk in state.body(&chunk) }
         parser.onPartComplete = { state.complete() }
-        var tail: [UInt8] = []
+        let delimiter = DelimiterSearch(boundary: boundary)
         let closing = Array("--\(boundary)--".utf8)
+        var recent = RecentBytes(capacity: max(delimiter.count, closing.count + 4))
         do {
-            for try await chunk in body {
-                do {
-                    try parser.execute(chunk)
-                } catch {
-                    throw GatewayError.invalid("malformed_multipart", "the multipart body is malformed")
+            for try await var chunk in body {
+                while chunk.readableBytes > 0 {
+                    if state.isInFileBody, !delimiter.isPending(after: recent) {
+                        // The parser would hand these bytes to the file one CR at a time (audio is full of them),
+                        // staying in the part's body: up to where a delimiter might begin, write them directly.
+                        let direct = delimiter.bodyLength(in: chunk)
+                        if direct > 0 {
+                            let bytes = chunk.readSlice(length: direct)!
+                            try state.writeFileBytes(bytes, store: store)
+                            recent.append(bytes)
+                            continue
+                        }
+                    }
+                    // Small pieces outside the file's body, so the fast path resumes soon after its headers.
+                    let piece = chunk.readSlice(length: min(chunk.readableBytes, Self.parserPiece))!
+                    do {
+                        try parser.execute(piece)
+                    } catch {
+                        throw GatewayError.invalid("malformed_multipart", "the multipart body is malformed")
+                    }
+                    if let error = state.error { throw error }
+                    if let pending = state.takePendingFileBytes() {
+                        try state.writeFileBytes(pending, store: store, counted: true)
+                    }
+                    recent.append(piece)
                 }
-                if let error = state.error { throw error }
-                if let pending = state.takePendingFileBytes() {
-                    if state.file == nil { state.file = try store.makeIncoming() }
-                    try state.file!.write(pending)
-                }
-                tail = Array((tail + chunk.readableBytesView.suffix(closing.count + 4)).suffix(closing.count + 4))
             }
         } catch {
             state.file?.discard()
             throw error
         }
-        guard tail.count >= closing.count, tail.indices.contains(where: { i in
-            i + closing.count <= tail.count && Array(tail[i..<i + closing.count]) == closing
-        }) else {
+        guard recent.contains(closing) else {
             state.file?.discard()
             throw GatewayError.invalid("malformed_multipart", "the multipart body ended before its closing boundary (upload cut short?)")
         }
@@ -61,6 +75,11 @@ private final class PartState {
     private var pendingFile = ByteBuffer()
     private var fileBytes = 0
     private var fileSeen = false
+    private var fileBodyStarted = false
+
+    /// True once the parser has handed over bytes of the file part and until that part completes: then, unless
+    /// it is part-way through a possible delimiter, the parser is in the part's body.
+    var isInFileBody: Bool { isFile && fileBodyStarted && error == nil }
 
     init(limits: ReferenceLimits) { self.limits = limits }
 
@@ -77,12 +96,8 @@ private final class PartState {
     func body(_ chunk: inout ByteBuffer) {
         guard error == nil, let name else { return }
         if isFile {
-            fileBytes += chunk.readableBytes
-            if fileBytes > limits.maxBytes {
-                fail(GatewayError.invalid("file_too_large", "reference_audio is larger than MAX_UPLOAD_SIZE (\(limits.maxBytes) bytes)",
-                                          details: ["max_bytes": .int(limits.maxBytes)]))
-                return
-            }
+            fileBodyStarted = true
+            guard count(fileBytes: chunk.readableBytes) else { return }
             pendingFile.writeBuffer(&chunk)
         } else if SynthesisUploadReader.knownFields.contains(name) {
             guard value.count + chunk.readableBytes <= SynthesisUploadReader.maxFieldBytes else {
@@ -111,6 +126,22 @@ private final class PartState {
         case "stream": fields.stream = text
         default: break
         }
+    }
+
+    /// Writes file bytes to the upload (opening it on the first); `counted` when `body(_:)` already counted them.
+    func writeFileBytes(_ bytes: ByteBuffer, store: ReferenceStore, counted: Bool = false) throws {
+        if !counted, !count(fileBytes: bytes.readableBytes), let error { throw error }
+        if file == nil { file = try store.makeIncoming() }
+        try file!.write(bytes)
+    }
+
+    /// Adds to the file's size; false (and the error recorded) once it passes MAX_UPLOAD_SIZE.
+    private func count(fileBytes added: Int) -> Bool {
+        fileBytes += added
+        guard fileBytes > limits.maxBytes else { return true }
+        fail(GatewayError.invalid("file_too_large", "reference_audio is larger than MAX_UPLOAD_SIZE (\(limits.maxBytes) bytes)",
+                                  details: ["max_bytes": .int(limits.maxBytes)]))
+        return false
     }
 
     func takePendingFileBytes() -> ByteBuffer? {
