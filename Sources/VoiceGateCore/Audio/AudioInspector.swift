@@ -2,6 +2,7 @@ import Foundation
 
 /// Reads the format and exact duration of a recording from its container, without decoding it.
 public enum AudioInspector {
+    static let probeSize = 16 * 1024
     static let headSize = 256 * 1024
     static let tailSize = 64 * 1024
 
@@ -13,7 +14,13 @@ public enum AudioInspector {
             try handle.seek(toOffset: UInt64(offset))
             return [UInt8](try handle.read(upToCount: count) ?? Data())
         }
-        let head = try read(at: 0, headSize)
+        // WAV and FLAC need only their header, nearly always in the first few KiB: try that before reading more.
+        let probe = try read(at: 0, probeSize)
+        if let format = AudioFormat.sniff(probe), format == .wav || format == .flac,
+           let info = try? inspect(head: probe, tail: probe, fileSize: size) {
+            return info
+        }
+        let head = size > probe.count ? try read(at: 0, headSize) : probe
         let tail = size > head.count ? try read(at: max(0, size - tailSize), tailSize) : head
         // An MP3's ID3 tag (cover art) can be larger than the head: read the frames where the tag ends.
         if let tagEnd = id3End(head), tagEnd + 16 * 1024 > head.count, tagEnd < size {
