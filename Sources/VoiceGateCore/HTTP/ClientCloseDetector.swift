@@ -9,19 +9,32 @@ final class ClientCloseDetector: ChannelInboundHandler, RemovableChannelHandler,
 
     private struct State {
         var closed = false
-        var callbacks: [@Sendable () -> Void] = []
+        var nextToken = 0
+        var callbacks: [Int: @Sendable () -> Void] = [:]
     }
 
     private let state = Mutex(State())
 
-    /// Calls `callback` once the client has closed its side (at once if it already has).
-    func whenClientCloses(_ callback: @escaping @Sendable () -> Void) {
-        let closed = state.withLock { s in
-            if !s.closed { s.callbacks.append(callback) }
-            return s.closed
+    /// Calls `callback` once the client has closed its side (at once if it already has). A kept-alive
+    /// connection serves many requests: each must `forget` its token when done, or the callbacks (and what
+    /// they hold) would live as long as the connection.
+    func whenClientCloses(_ callback: @escaping @Sendable () -> Void) -> Int? {
+        let token: Int? = state.withLock { s in
+            guard !s.closed else { return nil }
+            defer { s.nextToken += 1 }
+            s.callbacks[s.nextToken] = callback
+            return s.nextToken
         }
-        if closed { callback() }
+        if token == nil { callback() }
+        return token
     }
+
+    func forget(_ token: Int) {
+        _ = state.withLock { $0.callbacks.removeValue(forKey: token) }
+    }
+
+    /// Callbacks registered and not yet forgotten or fired.
+    var waitingCount: Int { state.withLock { $0.callbacks.count } }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, event == .inputClosed { fire() }
@@ -36,8 +49,8 @@ final class ClientCloseDetector: ChannelInboundHandler, RemovableChannelHandler,
     private func fire() {
         let callbacks = state.withLock { s in
             s.closed = true
-            defer { s.callbacks = [] }
-            return s.callbacks
+            defer { s.callbacks = [:] }
+            return Array(s.callbacks.values)
         }
         callbacks.forEach { $0() }
     }

@@ -28,7 +28,8 @@ public struct GatewayRequestContext: RequestContext, RemoteAddressRequestContext
             return try await operation()
         }
         let work = Task { try await operation() }
-        detector.whenClientCloses { work.cancel() }
+        let token = detector.whenClientCloses { work.cancel() }
+        defer { if let token { detector.forget(token) } }
         return try await withTaskCancellationHandler { try await work.value } onCancel: { work.cancel() }
     }
 }
