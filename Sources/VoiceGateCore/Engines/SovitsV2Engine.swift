@@ -19,27 +19,10 @@ public struct SovitsV2Engine: SynthesisEngine {
     public var name: String { "gpt-sovits" }
     public var target: String { baseURL }
 
-    /// Every field the gateway relies on is sent explicitly, never null, with lowercase languages.
-    func body(for r: SynthesisRequest) -> [String: JSONValue] {
-        [
-            "text": .string(r.text),
-            "text_lang": .string(r.language),
-            "ref_audio_path": .string(upstreamRefDir + "/" + r.reference.fileName),
-            "prompt_text": .string(r.promptText),
-            "prompt_lang": .string(r.promptLanguage),
-            "top_k": 15, "top_p": 1.0,
-            "temperature": .number(r.temperature),
-            "text_split_method": "cut5",
-            "batch_size": 1,
-            "speed_factor": .number(r.speed),
-            "fragment_interval": 0.3,
-            "seed": .int(r.seed),
-            "media_type": "wav",
-            "streaming_mode": .bool(r.stream),
-            "parallel_infer": true,
-            "split_bucket": true,
-            "repetition_penalty": 1.35,
-        ]
+    func body(for r: SynthesisRequest) -> TTSRequestBody {
+        TTSRequestBody(text: r.text, textLang: r.language, refAudioPath: upstreamRefDir + "/" + r.reference.fileName,
+                       promptText: r.promptText, promptLang: r.promptLanguage, temperature: r.temperature,
+                       speedFactor: r.speed, seed: r.seed, streamingMode: r.stream)
     }
 
     public func synthesize(_ request: SynthesisRequest, timeout: Double) async throws -> ByteChunkReader {
