@@ -3,7 +3,6 @@ import Foundation
 import Logging
 import VoiceGateCore
 
-@main
 struct VoiceGateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "voicegate",
