@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOPosix
 import Subprocess
 import SystemPackage
 import Synchronization
@@ -87,15 +88,19 @@ public final class EspeakEngine: SynthesisEngine {
 
     /// The reference speaker's median F0; nil when it cannot be measured (too little voicing, or a
     /// compressed format and no `sox` to decode it).
+    /// Decoding and the pitch search take tens of milliseconds of CPU: they run on NIO's blocking-work pool,
+    /// not on an event loop (which, in the voicegate binary, also runs Swift concurrency).
     static func referenceF0(_ reference: StoredReference) async -> Double? {
         let decoded: (samples: [Float], sampleRate: Int)?
         if reference.info.format == .wav {
-            decoded = try? PCMDecoder.decodeWAV(path: reference.localPath)
+            decoded = try? await NIOThreadPool.singleton.runIfActive { try PCMDecoder.decodeWAV(path: reference.localPath) }
         } else {
             decoded = await decodeWithSox(reference.localPath, seconds: reference.info.duration)
         }
         guard let decoded else { return nil }
-        return PitchEstimator.medianF0(samples: decoded.samples, sampleRate: decoded.sampleRate)
+        return try? await NIOThreadPool.singleton.runIfActive {
+            PitchEstimator.medianF0(samples: decoded.samples, sampleRate: decoded.sampleRate)
+        }
     }
 
     /// FLAC, OGG and MP3 references decoded to 16 kHz mono WAV by sox, when it is installed.
