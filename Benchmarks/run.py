@@ -5,7 +5,7 @@ Runs wrk with a real multipart request (a 5 s WAV reference) through the gateway
 POST /tts straight to the double, at 1 and 32 connections, in alternating rounds; reports medians and ratios.
 Then measures the gateway's peak RSS while 32 clients upload 10 MiB references at once.
 
-    python3 Benchmarks/run.py [--rounds 3] [--seconds 5]
+    python3 Benchmarks/run.py [--rounds 3] [--seconds 5] [--upstream-ms 0,10]
 Needs: wrk, sox, curl (Debian packages). Everything listens on 127.0.0.1 only.
 """
 import argparse, json, os, re, shutil, socket, statistics, subprocess, sys, tempfile, time, uuid
@@ -57,7 +57,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--upstream-ms", default="0,10",
+                    help="inference delays of the upstream double, comma-separated (0: pure gateway overhead)")
     args = ap.parse_args()
+    delays = [int(d) for d in args.upstream_ms.split(",")]
     for tool in ["wrk", "sox", "curl"]:
         if not shutil.which(tool):
             sys.exit(f"{tool} is missing: apt-get install {tool}")
@@ -71,61 +74,78 @@ def main():
     big = os.path.join(work, "ref10mib.wav")  # 6.5 s of 192 kHz stereo float: just under 10 MiB, a valid reference
     subprocess.run(["sox", "-n", "-r", "192000", "-c", "2", "-b", "32", "-e", "floating-point", big, "synth", "6.5", "sine", "180"], check=True)
 
-    upstream_port, gateway_port = free_port(), free_port()
+    key = "bench-" + uuid.uuid4().hex
     procs = []
-    try:
-        procs.append(subprocess.Popen([os.path.join(bindir, "sovits-double"), str(upstream_port), "0"],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        wait_port(upstream_port)
-        key = "bench-" + uuid.uuid4().hex
+
+    def start(cmd, port, env=None, log=None):
+        p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
+                             stderr=open(log, "a") if log else subprocess.DEVNULL)
+        procs.append(p)
+        wait_port(port)
+        return p
+
+    def stop(p):
+        p.terminate()
+        p.wait(timeout=30)
+        procs.remove(p)
+
+    def start_pair(delay_ms):
+        upstream_port, gateway_port = free_port(), free_port()
+        double = start([os.path.join(bindir, "sovits-double"), str(upstream_port), str(delay_ms)], upstream_port)
         env = dict(os.environ, API_KEY=key, SOVITS_BASE_URL=f"http://127.0.0.1:{upstream_port}", PORT=str(gateway_port),
                    SOVITS_REF_DIR=refs, DATA_DIR=work, SOVITS_MAX_CONCURRENCY="64", QUEUE_MAX="1000", LOG_LEVEL="info")
-        def start_gateway():
-            p = subprocess.Popen([os.path.join(bindir, "voicegate"), "--server"], env=env,
-                                 stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "gateway.log"), "a"))
-            procs.append(p)
-            wait_port(gateway_port)
-            return p
-        gateway = start_gateway()
+        gateway = start([os.path.join(bindir, "voicegate"), "--server"], gateway_port, env, os.path.join(work, "gateway.log"))
+        return double, gateway, upstream_port, gateway_port
 
-        text = "Hello from the benchmark."
-        boundary = "bench" + uuid.uuid4().hex
-        gw_body = os.path.join(work, "gateway.body")
-        open(gw_body, "wb").write(multipart(boundary, [("text", text), ("language", "en")], ref))
-        # Direct: the same synthesis as GPT-SoVITS clients send it, with the reference already on its disk.
-        direct_body = os.path.join(work, "direct.body")
-        json.dump({"text": text, "text_lang": "en", "ref_audio_path": ref, "prompt_lang": "en", "prompt_text": "",
-                   "batch_size": 1, "media_type": "wav", "streaming_mode": False}, open(direct_body, "w"))
-        gw_url = f"http://127.0.0.1:{gateway_port}/api/v1/voice/synthesize"
-        direct_url = f"http://127.0.0.1:{upstream_port}/tts"
+    text = "Hello from the benchmark."
+    boundary = "bench" + uuid.uuid4().hex
+    gw_body = os.path.join(work, "gateway.body")
+    open(gw_body, "wb").write(multipart(boundary, [("text", text), ("language", "en")], ref))
+    # Direct: the same synthesis as GPT-SoVITS clients send it, with the reference already on its disk.
+    direct_body = os.path.join(work, "direct.body")
+    json.dump({"text": text, "text_lang": "en", "ref_audio_path": ref, "prompt_lang": "en", "prompt_text": "",
+               "batch_size": 1, "media_type": "wav", "streaming_mode": False}, open(direct_body, "w"))
+    content_type = f"multipart/form-data; boundary={boundary}"
 
-        results = {}
-        for c in [1, 32]:  # warm up both
-            wrk(gw_url, gw_body, f"multipart/form-data; boundary={boundary}", key, c, 2)
-            wrk(direct_url, direct_body, "application/json", None, c, 2)
-        for _ in range(args.rounds):
-            for c in [1, 32]:
-                results.setdefault(("gateway", c), []).append(wrk(gw_url, gw_body, f"multipart/form-data; boundary={boundary}", key, c, args.seconds))
-                results.setdefault(("direct", c), []).append(wrk(direct_url, direct_body, "application/json", None, c, args.seconds))
-
-        def med(kind, c, field):
-            return statistics.median(r[field] for r in results[(kind, c)])
-
+    try:
         print(f"\nVoiceGate benchmark: {args.rounds} alternating rounds of {args.seconds} s, medians; "
-              f"5 s WAV reference (320 kB multipart) vs direct JSON POST /tts; {os.cpu_count()} cores\n")
-        print("| connections | direct req/s | gateway req/s | ratio | direct p50 ms | gateway p50 ms | added p50 ms | direct p99 ms | gateway p99 ms |")
-        print("|---|---|---|---|---|---|---|---|---|")
-        for c in [1, 32]:
-            d, g = med("direct", c, "rps"), med("gateway", c, "rps")
-            dp, gp = med("direct", c, "p50"), med("gateway", c, "p50")
-            print(f"| {c} | {d:.0f} | {g:.0f} | {g / d:.2f}x | {dp:.2f} | {gp:.2f} | {gp - dp:+.2f} | "
-                  f"{med('direct', c, 'p99'):.2f} | {med('gateway', c, 'p99'):.2f} |")
+              f"5 s WAV reference (320 kB multipart) vs direct JSON POST /tts; {os.cpu_count()} cores")
+        print("\n| upstream | connections | direct req/s | gateway req/s | ratio | direct p50 ms | gateway p50 ms | added p50 ms | direct p99 ms | gateway p99 ms |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        after_wrk = 0
+        for delay in delays:
+            double, gateway, upstream_port, gateway_port = start_pair(delay)
+            gw_url = f"http://127.0.0.1:{gateway_port}/api/v1/voice/synthesize"
+            direct_url = f"http://127.0.0.1:{upstream_port}/tts"
+            results = {}
+            for c in [1, 32]:  # warm up both
+                wrk(gw_url, gw_body, content_type, key, c, 2)
+                wrk(direct_url, direct_body, "application/json", None, c, 2)
+            # The double, like api_v2, serves one request at a time and finishes what wrk left queued when it
+            # stopped: let it drain, or the next run measures the previous one's backlog.
+            settle = 0.2 + 40 * delay / 1000
+            for _ in range(args.rounds):
+                for c in [1, 32]:
+                    results.setdefault(("gateway", c), []).append(wrk(gw_url, gw_body, content_type, key, c, args.seconds))
+                    time.sleep(settle)
+                    results.setdefault(("direct", c), []).append(wrk(direct_url, direct_body, "application/json", None, c, args.seconds))
+                    time.sleep(settle)
 
-        after_wrk = rss_peak_kib(gateway.pid)
+            def med(kind, c, field):
+                return statistics.median(r[field] for r in results[(kind, c)])
+
+            for c in [1, 32]:
+                d, g = med("direct", c, "rps"), med("gateway", c, "rps")
+                dp, gp = med("direct", c, "p50"), med("gateway", c, "p50")
+                print(f"| {delay} ms | {c} | {d:.0f} | {g:.0f} | {g / d:.2f}x | {dp:.2f} | {gp:.2f} | {gp - dp:+.2f} | "
+                      f"{med('direct', c, 'p99'):.2f} | {med('gateway', c, 'p99'):.2f} |", flush=True)
+            after_wrk = max(after_wrk, rss_peak_kib(gateway.pid))
+            stop(gateway)
+            stop(double)
+
         # Memory is measured on a fresh gateway, so the figure is the uploads' and not the earlier load's.
-        gateway.terminate()
-        gateway.wait(timeout=30)
-        gateway = start_gateway()
+        double, gateway, _, gateway_port = start_pair(0)
+        gw_url = f"http://127.0.0.1:{gateway_port}/api/v1/voice/synthesize"
         baseline = rss_peak_kib(gateway.pid)
         size = os.path.getsize(big)
         def upload(_):
@@ -138,7 +158,7 @@ def main():
         ok = codes.count("200")
         print(f"\npeak RSS: {peak / 1024:.1f} MiB after 32 concurrent {size / 1048576:.2f} MiB uploads "
               f"on a fresh gateway ({ok}/32 answered 200; {baseline / 1024:.1f} MiB before them; "
-              f"the gateway that served the wrk rounds had peaked at {after_wrk / 1024:.1f} MiB)")
+              f"the gateways that served the wrk rounds peaked at {after_wrk / 1024:.1f} MiB)")
         if ok != 32:
             sys.exit(f"uploads failed: {codes}")
     finally:
