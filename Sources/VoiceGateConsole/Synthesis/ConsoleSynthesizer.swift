@@ -28,9 +28,7 @@ public struct ConsoleSynthesizer: Sendable {
             let validated = try form.validated()
             let referencePath = (form.reference as NSString).expandingTildeInPath
             let reference = try gateway.store.importFile(atPath: referencePath, limits: gateway.limits)
-            let request = SynthesisRequest(text: validated.text, language: validated.language, speed: validated.speed,
-                                           temperature: validated.temperature, promptText: validated.promptText,
-                                           promptLanguage: validated.promptLanguage, reference: reference)
+            let request = SynthesisRequest(validated, reference: reference)
             let result = try await gateway.service.synthesize(request, ticket: ticket)
             defer { result.finish() }
             let firstByte = (ContinuousClock.now - started).seconds

@@ -75,10 +75,11 @@ public final class Gateway: Sendable {
         // Middleware applies only to routes added after it, so all of it goes first.
         router.add(middleware: CORSPolicyMiddleware(origins: Set(config.corsOrigins)))
         router.add(middleware: RequestEventMiddleware(log: log, logger: logger))
-        HealthController(gateway: self).addPublicRoutes(to: router)
+        let health = HealthController(gateway: self)
+        health.addPublicRoutes(to: router)
         DocsController().addRoutes(to: router)
         let api = router.group(RouterPath(config.apiPrefix)).add(middleware: APIKeyMiddleware(verifier: verifier))
-        HealthController(gateway: self).addKeyedRoutes(to: api)
+        health.addKeyedRoutes(to: api)
         SynthesizeController(gateway: self).addRoutes(to: api)
         return router
     }

@@ -75,10 +75,3 @@ struct SynthesizeController {
         return parameter.value
     }
 }
-
-extension SynthesisRequest {
-    init(_ v: SynthesisFields.Validated, reference: StoredReference) {
-        self.init(text: v.text, language: v.language, speed: v.speed, temperature: v.temperature, promptText: v.promptText,
-                  promptLanguage: v.promptLanguage, seed: v.seed, stream: v.stream, reference: reference)
-    }
-}

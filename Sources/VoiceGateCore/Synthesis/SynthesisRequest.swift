@@ -1,26 +1,17 @@
 /// A synthesis that passed validation, with its reference stored on disk. Same for HTTP and the console.
+/// Its settings read as its own properties (`request.text`, `request.speed`, ...).
+@dynamicMemberLookup
 public struct SynthesisRequest: Sendable {
-    public var text: String
-    public var language: String
-    public var speed: Double
-    public var temperature: Double
-    public var promptText: String
-    public var promptLanguage: String
-    public var seed: Int
-    public var stream: Bool
+    public var settings: SynthesisFields.Validated
     public var reference: StoredReference
 
-    public init(text: String, language: String = "auto", speed: Double = 1.0, temperature: Double = 0.7, promptText: String = "",
-                promptLanguage: String? = nil, seed: Int = -1, stream: Bool = false, reference: StoredReference) {
-        self.text = text
-        self.language = language
-        self.speed = speed
-        self.temperature = temperature
-        self.promptText = promptText
-        self.promptLanguage = promptLanguage ?? language
-        self.seed = seed
-        self.stream = stream
+    public init(_ settings: SynthesisFields.Validated, reference: StoredReference) {
+        self.settings = settings
         self.reference = reference
+    }
+
+    public subscript<T>(dynamicMember keyPath: KeyPath<SynthesisFields.Validated, T>) -> T {
+        settings[keyPath: keyPath]
     }
 }
 
