@@ -121,6 +121,44 @@ struct ConsoleScreenTests {
         #expect(state.focus == .synthesize)
     }
 
+    @Test func textFieldsEditAtTheCursor() {
+        var state = Self.state()
+        let keys = KeyHandler()
+        _ = keys.handle(.tab, &state)
+        state.form.text = "Hello world"
+        for _ in 0..<5 { _ = keys.handle(.left, &state) }
+        for c in "big " { _ = keys.handle(.character(c), &state) }
+        #expect(state.form.text == "Hello big world")
+        _ = keys.handle(.backspace, &state)
+        _ = keys.handle(.delete, &state)
+        #expect(state.form.text == "Hello bigorld")
+        _ = keys.handle(.home, &state)
+        _ = keys.handle(.enter, &state)
+        #expect(state.form.text == "\nHello bigorld" && state.focus == .field(.text))
+        _ = keys.handle(.control("e"), &state)
+        _ = keys.handle(.character("!"), &state)
+        #expect(state.form.text == "\nHello bigorld!")
+
+        // The screen shows the cursor where typing goes, CJK included.
+        state.form.text = "你好世界"
+        state.cursor = 2
+        let canvas = MemoryCanvas(width: 80, height: 24)
+        ConsoleRenderer().render(state, Self.snapshot(), on: canvas)
+        #expect(canvas.contains("你好▏世界"))
+        // A cursor early in a long text stays in view.
+        state.form.text = String(repeating: "a", count: 300) + "END"
+        state.cursor = 3
+        ConsoleRenderer().render(state, Self.snapshot(), on: canvas)
+        #expect(canvas.contains("aaa▏aaa") && !canvas.contains("END"))
+
+        // Leaving the field puts the cursor back at the end; in speed, Left/Right still step the value.
+        _ = keys.handle(.tab, &state)
+        #expect(state.cursor == nil)
+        _ = keys.handle(.tab, &state)
+        _ = keys.handle(.right, &state)
+        #expect(state.form.speed == "1.1")
+    }
+
     @Test func escapeNeverQuitsAndCtrlCAlwaysDoes() {
         var state = Self.state()
         let keys = KeyHandler()

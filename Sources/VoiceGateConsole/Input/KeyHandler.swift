@@ -8,6 +8,13 @@ public struct KeyHandler {
     public init() {}
 
     public func handle(_ key: Key, _ state: inout ConsoleState) -> ConsoleAction {
+        let focus = state.focus
+        let action = dispatch(key, &state)
+        if state.focus != focus { state.cursor = nil }
+        return action
+    }
+
+    private func dispatch(_ key: Key, _ state: inout ConsoleState) -> ConsoleAction {
         // Keys that work everywhere.
         switch key {
         case .control("c"), .function(10): return .quit
@@ -81,13 +88,12 @@ public struct KeyHandler {
     }
 
     private func handleField(_ field: FormField, _ key: Key, _ state: inout ConsoleState) -> ConsoleAction {
+        if field.hasCursor, edit(field, key, &state) { return .none }
         switch (field, key) {
         case (.language, .left), (.speed, .left), (.temperature, .left):
             state.form.step(field, by: -1)
         case (.language, .right), (.speed, .right), (.temperature, .right):
             state.form.step(field, by: 1)
-        case (.text, .enter):
-            state.form.text.append("\n")
         case (_, .enter), (_, .down):
             state.focus = state.focus.moved(by: 1)
         case (_, .up):
@@ -100,12 +106,43 @@ public struct KeyHandler {
             state.form.set(field, value)
         case (_, .control("u")):
             state.form.set(field, "")
+            state.cursor = nil
         case (_, .character(let c)):
             state.form.set(field, state.form.value(field) + String(c))
         default:
             break
         }
         return .none
+    }
+
+    /// Cursor movement and editing at the cursor; false for keys it leaves to the form.
+    private func edit(_ field: FormField, _ key: Key, _ state: inout ConsoleState) -> Bool {
+        var value = Array(state.form.value(field))
+        var at = min(state.cursor ?? value.count, value.count)
+        switch key {
+        case .left: at = max(0, at - 1)
+        case .right: at = min(value.count, at + 1)
+        case .home, .control("a"): at = 0
+        case .end, .control("e"): at = value.count
+        case .backspace:
+            guard at > 0 else { return true }
+            value.remove(at: at - 1)
+            at -= 1
+        case .delete:
+            guard at < value.count else { return true }
+            value.remove(at: at)
+        case .character(let c):
+            value.insert(c, at: at)
+            at += 1
+        case .enter where field == .text:
+            value.insert("\n", at: at)
+            at += 1
+        default:
+            return false
+        }
+        state.form.set(field, String(value))
+        state.cursor = at == value.count ? nil : at
+        return true
     }
 
     /// Completes the reference path; false when there was nothing to add (Tab then moves on).
@@ -115,6 +152,7 @@ public struct KeyHandler {
         state.completions = matches.count > 1 && !alreadyShown ? matches : []
         guard completed != state.form.reference else { return matches.count > 1 && !alreadyShown }
         state.form.reference = completed
+        state.cursor = nil
         return true
     }
 }

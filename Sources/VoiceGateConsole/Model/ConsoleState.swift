@@ -53,6 +53,8 @@ public struct ConsoleState: Sendable {
     public var run: RunState = .idle
     public var completions: [String] = []
     public var ascii = false
+    /// Where typing goes in the focused field, in characters from its start; nil is its end.
+    public var cursor: Int?
 
     public init(form: SynthesisForm, ascii: Bool = false) {
         self.form = form

@@ -16,4 +16,7 @@ public enum FormField: Int, CaseIterable, Sendable {
 
     /// Fields that take typed text (a `q` typed there is text, not quit).
     public var isTextEntry: Bool { self != .language }
+
+    /// Text fields with a cursor that Left/Right move (in speed and temperature they step the value).
+    public var hasCursor: Bool { [.text, .reference, .promptText, .output].contains(self) }
 }

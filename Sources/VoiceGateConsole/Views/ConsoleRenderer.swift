@@ -96,9 +96,9 @@ public struct ConsoleRenderer {
             case .log: hints = "↑↓ PgUp PgDn Home End: scroll  /: filter  Tab: form  ?: help  q: quit"
             case .field(.language): hints = "←→: language  Tab/Shift-Tab: move  Ctrl-R: synthesize  Esc: back to log  q: quit"
             case .field(.speed), .field(.temperature): hints = "←→ or type: value  Tab: move  Ctrl-R: synthesize  Esc: back  F1: help"
-            case .field(.reference): hints = "type a path  Tab: complete  Ctrl-R: synthesize  Esc: back  F1: help"
-            case .field(.text): hints = "type text  Enter: new line  Tab: move  Ctrl-R: synthesize  Esc: back  F1: help"
-            case .field: hints = "type  Tab: move  Ctrl-R: synthesize  Esc: back  F1: help  F10: quit"
+            case .field(.reference): hints = "Ctrl-R: synthesize  Tab: complete path  ←→: cursor  Esc: back  F1: help"
+            case .field(.text): hints = "Ctrl-R: synthesize  Enter: new line  ←→: cursor  Tab: move  Esc: back  F1: help"
+            case .field: hints = "Ctrl-R: synthesize  ←→: cursor  Tab: move  Esc: back  F1: help  F10: quit"
             case .synthesize: hints = "Enter: synthesize  Tab: move  Esc: back  ?: help  q: quit"
             }
         }

@@ -15,7 +15,7 @@ struct FormPane {
         for field in FormField.allCases where y < inner.y + inner.height - 1 {
             let focused = state.focus == .field(field)
             canvas.put(inner.x + 1, y, field.label, style: focused ? .bold : .dim)
-            let shown = Self.display(field, state.form, focused: focused, width: valueWidth)
+            let shown = Self.display(field, state.form, focused: focused, cursor: state.cursor, width: valueWidth)
             canvas.put(inner.x + 1 + Self.labelWidth, y, TextWidth.pad(shown, to: valueWidth), style: focused ? .focus : .normal)
             y += 1
             if field == .reference, focused, !state.completions.isEmpty, y < inner.y + inner.height - 1 {
@@ -31,8 +31,8 @@ struct FormPane {
                    style: .dim, maxWidth: max(0, valueWidth - TextWidth.of(button) - 2))
     }
 
-    /// A field's value on one row: multi-line text shown with ⏎, the end kept in view while typing.
-    static func display(_ field: FormField, _ form: SynthesisForm, focused: Bool, width: Int) -> String {
+    /// A field's value on one row: multi-line text shown with ⏎, the cursor kept in view while typing.
+    static func display(_ field: FormField, _ form: SynthesisForm, focused: Bool, cursor: Int? = nil, width: Int) -> String {
         switch field {
         case .language:
             return "◀ \(form.language) ▶"
@@ -41,9 +41,14 @@ struct FormPane {
         case .promptText where form.promptText.isEmpty && !focused:
             return "(optional: what the reference says)"
         default:
-            let value = form.value(field).replacingOccurrences(of: "\n", with: "⏎")
-            let withCursor = focused ? value + "▏" : value
-            return focused ? TextWidth.tail(withCursor, fitting: width) : TextWidth.clip(withCursor, to: width)
+            let value = Array(form.value(field).replacingOccurrences(of: "\n", with: "⏎"))
+            guard focused else { return TextWidth.clip(String(value), to: width) }
+            let at = min(cursor ?? value.count, value.count)
+            let before = String(value[..<at]) + "▏", after = String(value[at...])
+            // Up to the cursor, and as much after it as fits (at least half the row when the text is long).
+            let room = max(width / 2, width - TextWidth.of(after))
+            let shown = TextWidth.tail(before, fitting: room)
+            return shown + TextWidth.clip(after, to: width - TextWidth.of(shown))
         }
     }
 }

@@ -13,6 +13,7 @@ struct HelpOverlay {
         "  /            filter (Enter keeps it, Esc clears it)",
         "Form",
         "  Left/Right   change language, speed, temperature (or type a number)",
+        "  Left/Right Home/End (Ctrl-A/E)  move the cursor in a text field; Del deletes",
         "  Tab          on Reference: complete the file path",
         "  Enter        new line in Text; next field elsewhere; runs on Synthesize",
         "  Ctrl-R       synthesize from anywhere in the form;  Ctrl-U clears a field",
