@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import NIOCore
 import Testing
@@ -53,12 +54,63 @@ struct UploadReaderTests {
         var limits = ReferenceLimits(config: GatewayConfig())
         limits.maxBytes = 1 << 20
         let reader = SynthesisUploadReader(boundary: form.boundary, store: store, limits: limits)
-        let (fields, incoming) = try await reader.read(Chunks(data: form.body, size: chunkSize))
-        let upload = try #require(incoming)
+        let (fields, outcome) = try await reader.read(Chunks(data: form.body, size: chunkSize))
+        guard case .new(let upload) = try #require(outcome) else {
+            Issue.record("an empty store knows no reference")
+            return
+        }
         _ = upload.finish()
         defer { upload.discard() }
         #expect(fields.text == "Hello\r\n--not a boundary")
         #expect(fields.language == "en")
         #expect(try Data(contentsOf: URL(fileURLWithPath: upload.path)) == file)
+    }
+
+    /// Uploads `audio` as the only part, in chunks of `chunkSize`.
+    static func upload(_ audio: Data, to store: ReferenceStore, chunkSize: Int) async throws -> UploadSink.Outcome {
+        var form = Multipart()
+        form.file("reference_audio", audio)
+        let reader = SynthesisUploadReader(boundary: form.boundary, store: store, limits: ReferenceLimits(config: GatewayConfig()))
+        return try #require(try await reader.read(Chunks(data: form.body, size: chunkSize)).1)
+    }
+
+    @Test(arguments: [7, 1000, 4096, 65536])
+    func anEqualUploadIsComparedNotStoredAgainAndAnyDifferenceIsStoredWhole(chunkSize: Int) async throws {
+        let dir = NSTemporaryDirectory() + "vg-known-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = ReferenceStore(directory: dir)
+        #expect(store.prepare() == nil)
+        let limits = ReferenceLimits(config: GatewayConfig())
+        let original = TestAudio.wav(seconds: 4)
+        let first = try await Self.upload(original, to: store, chunkSize: chunkSize)
+        guard case .new = first else { Issue.record("the first upload is new"); return }
+        let stored = try first.stored(in: store, limits: limits)
+
+        // The same bytes again: the stored reference, nothing written (no .part file).
+        let again = try await Self.upload(original, to: store, chunkSize: chunkSize)
+        guard case .known(let reused) = again else { Issue.record("an equal upload is known"); return }
+        #expect(reused == stored)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/.incoming").isEmpty)
+
+        // Any difference, wherever it is, makes a new file holding exactly the new bytes, under their own hash.
+        var variants: [(String, Data)] = []
+        for position in [KnownReferences.keyLength, KnownReferences.keyLength + 1, original.count / 2, original.count - 1] {
+            var changed = original
+            changed[position] ^= 0x01
+            variants.append(("byte \(position) changed", changed))
+        }
+        variants.append(("one byte longer", original + Data([0])))
+        variants.append(("one byte shorter", original.dropLast()))
+        for (name, variant) in variants {
+            let outcome = try await Self.upload(variant, to: store, chunkSize: chunkSize)
+            guard case .new(let file) = outcome else { Issue.record("\(name): taken for the stored reference"); continue }
+            let reference = try outcome.stored(in: store, limits: limits)
+            let kept = try Data(contentsOf: URL(fileURLWithPath: reference.localPath))
+            #expect(kept == variant, "\(name)")
+            #expect(reference.fileName.hasPrefix(SHA256.hash(data: variant).map { String(format: "%02x", $0) }.joined()), "\(name)")
+            #expect(!FileManager.default.fileExists(atPath: file.path), "\(name)")
+        }
+        // The first reference is untouched.
+        #expect(try Data(contentsOf: URL(fileURLWithPath: stored.localPath)) == original)
     }
 }

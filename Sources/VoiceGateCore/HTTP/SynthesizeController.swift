@@ -20,16 +20,16 @@ struct SynthesizeController {
                                        details: ["max_bytes": .int(limits.maxBytes)])
         }
         let reader = SynthesisUploadReader(boundary: boundary, store: gateway.store, limits: limits)
-        let (fields, file) = try await reader.read(request.body)
-        guard let file else {
+        let (fields, upload) = try await reader.read(request.body)
+        guard let upload else {
             throw GatewayError.invalid("missing_reference_audio", "reference_audio (a WAV, MP3, FLAC or OGG file) is required")
         }
         let synthesis: SynthesisRequest
         do {
             let validated = try fields.validate()
-            synthesis = SynthesisRequest(validated, reference: try gateway.store.accept(file, limits: limits))
+            synthesis = SynthesisRequest(validated, reference: try upload.stored(in: gateway.store, limits: limits))
         } catch {
-            file.discard()
+            upload.discard()
             throw error
         }
         let service = gateway.service

@@ -11,6 +11,7 @@ final class IncomingFile {
     private var fd: Int32
     private var hasher = SHA256()
     private(set) var size = 0
+    /// The first bytes, to find this reference again when it is uploaded again.
     private(set) var head: [UInt8] = []
 
     init(directory: String) throws {
@@ -24,7 +25,7 @@ final class IncomingFile {
     func write(_ buffer: ByteBuffer) throws {
         try buffer.withUnsafeReadableBytes { raw in
             hasher.update(bufferPointer: raw)
-            if head.count < 16 { head += raw.prefix(16 - head.count) }
+            if head.count < KnownReferences.keyLength { head += raw.prefix(KnownReferences.keyLength - head.count) }
             var offset = 0
             while offset < raw.count {
                 let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)

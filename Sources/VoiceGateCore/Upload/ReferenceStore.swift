@@ -7,6 +7,8 @@ import Glibc
 /// under its content hash: the upstream caches by path, so different audio must never reuse a path.
 public struct ReferenceStore: Sendable {
     public let directory: String
+    /// Lately stored references, so an equal upload is compared with its file instead of stored again.
+    let known = KnownReferences()
     var incomingDirectory: String { directory + "/.incoming" }
 
     public init(directory: String) {
@@ -96,7 +98,9 @@ public struct ReferenceStore: Sendable {
             throw GatewayError.invalid("reference_too_long", "reference_audio is \(rounded) s long; it must be \(limits.minSeconds)-\(limits.maxSeconds) s",
                                        details: ["duration": .number(info.duration), "min": .number(limits.minSeconds), "max": .number(limits.maxSeconds)])
         }
-        return try commit(file, digest: digest, info: info)
+        let reference = try commit(file, digest: digest, info: info)
+        known.remember(reference, head: file.head, size: file.size)
+        return reference
     }
 }
 

@@ -13,8 +13,9 @@ struct SynthesisUploadReader {
     let store: ReferenceStore
     let limits: ReferenceLimits
 
-    /// The fields and the still-unchecked upload (nil when no file was sent). The caller owns the file.
-    func read<Body: AsyncSequence>(_ body: Body) async throws -> (SynthesisFields, IncomingFile?) where Body.Element == ByteBuffer {
+    /// The fields and the upload (nil when no file was sent): a reference already stored, or a new file the
+    /// caller owns, still to check.
+    func read<Body: AsyncSequence>(_ body: Body) async throws -> (SynthesisFields, UploadSink.Outcome?) where Body.Element == ByteBuffer {
         let parser = MultipartParser(boundary: boundary)
         let state = PartState(limits: limits)
         parser.onHeader = { name, value in state.header(name: name, value: value) }
@@ -52,14 +53,19 @@ struct SynthesisUploadReader {
                 }
             }
         } catch {
-            state.file?.discard()
+            state.sink?.discard()
             throw error
         }
         guard recent.contains(closing) else {
-            state.file?.discard()
+            state.sink?.discard()
             throw GatewayError.invalid("malformed_multipart", "the multipart body ended before its closing boundary (upload cut short?)")
         }
-        return (state.fields, state.file)
+        do {
+            return (state.fields, try state.sink?.finish())
+        } catch {
+            state.sink?.discard()
+            throw error
+        }
     }
 }
 
@@ -67,7 +73,7 @@ struct SynthesisUploadReader {
 private final class PartState {
     let limits: ReferenceLimits
     var fields = SynthesisFields()
-    var file: IncomingFile?
+    var sink: UploadSink?
     var error: GatewayError?
     private var name: String?
     private var isFile = false
@@ -128,11 +134,11 @@ private final class PartState {
         }
     }
 
-    /// Writes file bytes to the upload (opening it on the first); `counted` when `body(_:)` already counted them.
+    /// Hands file bytes to the upload; `counted` when `body(_:)` already counted them.
     func writeFileBytes(_ bytes: ByteBuffer, store: ReferenceStore, counted: Bool = false) throws {
         if !counted, !count(fileBytes: bytes.readableBytes), let error { throw error }
-        if file == nil { file = try store.makeIncoming() }
-        try file!.write(bytes)
+        if sink == nil { sink = UploadSink(store: store) }
+        try sink!.write(bytes)
     }
 
     /// Adds to the file's size; false (and the error recorded) once it passes MAX_UPLOAD_SIZE.
