@@ -122,3 +122,24 @@ struct APISurfaceTests {
         }
     }
 }
+
+@Suite("Decimal text in headers and log lines")
+struct DecimalTextTests {
+    @Test func matchesPrintfRounding() {
+        #expect(DecimalText.format(3.57, places: 6, trimmingZeros: true) == "3.57")
+        #expect(DecimalText.format(2, places: 6, trimmingZeros: true) == "2")
+        #expect(DecimalText.format(0.000_001, places: 6, trimmingZeros: true) == "0.000001")
+        #expect(DecimalText.format(12.34567, places: 1) == "12.3")
+        #expect(DecimalText.format(0, places: 1) == "0.0")
+        #expect(DecimalText.format(-1.25, places: 1) == "-1.3")
+        // Audio durations are whole samples over a rate: within half a microsecond, no trailing zeros.
+        for samples in [1, 999, 22_050, 78_750, 160_001, 441_000] {
+            for rate in [16_000, 22_050, 32_000, 44_100, 48_000] {
+                let seconds = Double(samples) / Double(rate)
+                let text = DecimalText.format(seconds, places: 6, trimmingZeros: true)
+                #expect(abs(Double(text)! - seconds) <= 0.000_000_5 + 1e-12, "\(samples)/\(rate): \(text)")
+                #expect(!text.hasSuffix("0") || !text.contains("."), "\(text)")
+            }
+        }
+    }
+}

@@ -60,7 +60,7 @@ struct RequestEventMiddleware: RouterMiddleware {
         log.record(event)
         var metadata: Logger.Metadata = ["request_id": "\(event.id)", "client": "\(event.client)"]
         if let code = event.errorCode { metadata["error"] = "\(code)" }
-        let line = "\(event.method) \(event.path) \(event.status) \(String(format: "%.1f", event.latency * 1000))ms \(event.bytes)B"
+        let line = "\(event.method) \(event.path) \(event.status) \(DecimalText.format(event.latency * 1000, places: 1))ms \(event.bytes)B"
         if let failure, event.status < 400 {
             logger.error("\(line) failed after headers: \(failure.message)", metadata: metadata)
         } else if event.status >= 500 {

@@ -44,7 +44,8 @@ struct SynthesizeController {
         headers[.xSampleRate] = String(result.sampleRate)
         headers[.xEngine] = engine
         if let duration = result.duration { headers[.xAudioDuration] = formatDuration(duration) }
-        headers[.serverTiming] = String(format: "queue;dur=%.1f, upstream;dur=%.1f", result.queueWait * 1000, result.upstreamTime * 1000)
+        headers[.serverTiming] = "queue;dur=\(DecimalText.format(result.queueWait * 1000, places: 1)), "
+            + "upstream;dur=\(DecimalText.format(result.upstreamTime * 1000, places: 1))"
         let body = ResponseBody(contentLength: result.contentLength) { writer in
             defer { result.finish() }
             while let chunk = try await result.next() {
@@ -57,10 +58,7 @@ struct SynthesizeController {
 
     /// Up to microseconds, without trailing zeros: `2.5`, `1.234567`.
     static func formatDuration(_ seconds: Double) -> String {
-        var text = String(format: "%.6f", seconds)
-        while text.hasSuffix("0") { text.removeLast() }
-        if text.hasSuffix(".") { text.removeLast() }
-        return text
+        DecimalText.format(seconds, places: 6, trimmingZeros: true)
     }
 
     static func boundary(_ contentType: String?) throws -> String {

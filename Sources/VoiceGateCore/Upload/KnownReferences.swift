@@ -21,9 +21,9 @@ final class KnownReferences: Sendable {
 
     private let state = Mutex(State())
 
-    static func key(_ head: some Collection<UInt8>) -> SHA256.Digest? {
+    static func key(_ head: [UInt8]) -> SHA256.Digest? {
         guard head.count >= keyLength else { return nil }
-        return SHA256.hash(data: Array(head.prefix(keyLength)))
+        return head.withUnsafeBytes { SHA256.hash(data: UnsafeRawBufferPointer(rebasing: $0.prefix(keyLength))) }
     }
 
     func remember(_ reference: StoredReference, head: [UInt8], size: Int) {
