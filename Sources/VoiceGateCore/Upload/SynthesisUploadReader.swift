@@ -2,7 +2,8 @@ import MultipartKit
 import NIOCore
 
 /// Reads a `multipart/form-data` synthesis body as it arrives: text fields into memory (bounded), the
-/// `reference_audio` file straight to disk. Nothing is held whole; an oversized file is refused mid-stream.
+/// `reference_audio` file to an `UploadSink` (straight to disk, or compared with an equal stored reference).
+/// Nothing is held whole; an oversized file is refused mid-stream.
 struct SynthesisUploadReader {
     static let fileField = "reference_audio"
     static let maxFieldBytes = 64 * 1024
