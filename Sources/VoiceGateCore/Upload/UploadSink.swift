@@ -41,7 +41,8 @@ final class UploadSink {
 
     private let store: ReferenceStore
     private var mode = Mode.collecting([])
-    private var scratch = [UInt8](repeating: 0, count: 64 * 1024)
+    /// For reading the stored file back; only an upload that has a candidate needs it.
+    private lazy var scratch = [UInt8](repeating: 0, count: 64 * 1024)
 
     init(store: ReferenceStore) {
         self.store = store
@@ -65,27 +66,30 @@ final class UploadSink {
         }
     }
 
-    /// The outcome; nil when no file bytes came at all.
+    /// The outcome; nil when no file bytes came at all. When it throws, `discard()` still cleans up.
     func finish() throws -> Outcome? {
-        defer { mode = .done }
+        let outcome: Outcome?
         switch mode {
+        case .collecting(let head) where head.isEmpty:
+            outcome = nil
         case .collecting(let head):
-            guard !head.isEmpty else { return nil }
             let file = try store.makeIncoming()
+            mode = .writing(file)
             try file.write(ByteBuffer(bytes: head))
-            return .new(file)
+            outcome = .new(file)
+        case .matching(let match) where match.matched == match.entry.size:
+            close(match.fd)
+            outcome = .known(match.entry.reference)
         case .matching(let match):
-            if match.matched == match.entry.size {
-                close(match.fd)
-                return .known(match.entry.reference)
-            }
             // The upload is a shorter start of the stored file.
-            return .new(try startFile(from: match))
+            outcome = .new(try startFile(from: match))
         case .writing(let file):
-            return .new(file)
+            outcome = .new(file)
         case .done:
-            return nil
+            outcome = nil
         }
+        mode = .done
+        return outcome
     }
 
     /// Deletes whatever was written; for uploads that fail.
@@ -137,7 +141,10 @@ final class UploadSink {
     }
 
     /// A new file holding the stored file's first `match.matched` bytes (equal to the upload's so far).
+    /// The stored file's descriptor is closed here whatever happens; once created, the new file is the mode's,
+    /// so a failure part-way leaves it for `discard()`.
     private func startFile(from match: Match) throws -> IncomingFile {
+        mode = .done
         defer { close(match.fd) }
         let file = try store.makeIncoming()
         mode = .writing(file)
@@ -146,7 +153,6 @@ final class UploadSink {
             let n = min(scratch.count, match.matched - offset)
             let got = scratch.withUnsafeMutableBytes { pread(match.fd, $0.baseAddress!, n, off_t(offset)) }
             guard got == n else {
-                file.discard()
                 throw GatewayError(500, "storage_error", "cannot read the stored reference \(match.entry.reference.fileName) back")
             }
             try file.write(ByteBuffer(bytes: scratch[0..<n]))
