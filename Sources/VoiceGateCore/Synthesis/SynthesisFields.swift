@@ -25,19 +25,6 @@ public struct SynthesisFields: Sendable {
         public var promptLanguage: String
         public var seed: Int
         public var stream: Bool
-
-        /// The API's defaults; the prompt's language defaults to the text's.
-        public init(text: String, language: String = "auto", speed: Double = 1.0, temperature: Double = 0.7,
-                    promptText: String = "", promptLanguage: String? = nil, seed: Int = -1, stream: Bool = false) {
-            self.text = text
-            self.language = language
-            self.speed = speed
-            self.temperature = temperature
-            self.promptText = promptText
-            self.promptLanguage = promptLanguage ?? language
-            self.seed = seed
-            self.stream = stream
-        }
     }
 
     public func validate() throws -> Validated {
