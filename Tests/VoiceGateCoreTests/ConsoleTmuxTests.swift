@@ -38,7 +38,11 @@ struct ConsoleTmuxTests {
         }
 
         @discardableResult
-        func tmux(_ args: String...) async -> String { await run("/usr/bin/tmux", ["-L", name] + args) }
+        func tmux(_ args: String...) async -> String { await tmux(args) }
+
+        /// tmux on this session's own server.
+        @discardableResult
+        func tmux(_ args: [String]) async -> String { await run("/usr/bin/tmux", ["-L", name] + args) }
 
         @discardableResult
         func run(_ executable: String, _ args: [String]) async -> String {
@@ -53,7 +57,7 @@ struct ConsoleTmuxTests {
             await eventually(timeout: timeout) { await screen().contains(text) }
         }
 
-        func keys(_ keys: String...) async { await run("/usr/bin/tmux", ["-L", name, "send-keys", "-t", name] + keys) }
+        func keys(_ keys: String...) async { await tmux(["send-keys", "-t", name] + keys) }
         func literal(_ text: String) async { await tmux("send-keys", "-t", name, "-l", text) }
     }
 
