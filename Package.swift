@@ -79,6 +79,15 @@ let package = Package(
             name: "sovits-double",
             dependencies: ["SovitsDouble", .product(name: "Hummingbird", package: "hummingbird")]
         ),
+        .executableTarget(
+            name: "proxy-floor",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "VoiceGateCoreTests",
             dependencies: [

@@ -3,9 +3,11 @@
 
 Runs wrk with a real multipart request (a 5 s WAV reference) through the gateway, and the equivalent JSON
 POST /tts straight to the double, at 1 and 32 connections, in alternating rounds; reports medians and ratios.
+Beside them, the same upload through proxy-floor: a do-nothing proxy on the same stack (Hummingbird, AsyncHTTPClient,
+the same executor) that drops the body and forwards a fixed /tts, i.e. the most any gateway on this stack can reach.
 Then measures the gateway's peak RSS while 32 clients upload 10 MiB references at once.
 
-    python3 Benchmarks/run.py [--rounds 3] [--seconds 5] [--upstream-ms 0,10]
+    python3 Benchmarks/run.py [--rounds 3] [--seconds 5] [--upstream-ms 0,10] [--no-memory]
 Needs: wrk, sox, curl (Debian packages). Everything listens on 127.0.0.1 only.
 """
 import argparse, json, os, re, shutil, socket, statistics, subprocess, sys, tempfile, time, uuid
@@ -59,6 +61,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--upstream-ms", default="0,10",
                     help="inference delays of the upstream double, comma-separated (0: pure gateway overhead)")
+    ap.add_argument("--no-memory", action="store_true", help="skip the 32 concurrent 10 MiB uploads")
     args = ap.parse_args()
     delays = [int(d) for d in args.upstream_ms.split(",")]
     for tool in ["wrk", "sox", "curl"]:
@@ -66,6 +69,7 @@ def main():
             sys.exit(f"{tool} is missing: apt-get install {tool}")
     subprocess.run(["swift", "build", "-c", "release", "--product", "voicegate"], cwd=ROOT, check=True)
     subprocess.run(["swift", "build", "-c", "release", "--product", "sovits-double"], cwd=ROOT, check=True)
+    subprocess.run(["swift", "build", "-c", "release", "--product", "proxy-floor"], cwd=ROOT, check=True)
     bindir = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     work = tempfile.mkdtemp(prefix="voicegate-bench-")
     refs = os.path.join(work, "refs"); os.makedirs(refs)
@@ -97,6 +101,10 @@ def main():
         gateway = start([os.path.join(bindir, "voicegate"), "--server"], gateway_port, env, os.path.join(work, "gateway.log"))
         return double, gateway, upstream_port, gateway_port
 
+    def start_floor(upstream_port):
+        port = free_port()
+        return start([os.path.join(bindir, "proxy-floor"), str(port), str(upstream_port), ref], port), port
+
     text = "Hello from the benchmark."
     boundary = "bench" + uuid.uuid4().hex
     gw_body = os.path.join(work, "gateway.body")
@@ -110,39 +118,45 @@ def main():
     try:
         print(f"\nVoiceGate benchmark: {args.rounds} alternating rounds of {args.seconds} s, medians; "
               f"5 s WAV reference (320 kB multipart) vs direct JSON POST /tts; {os.cpu_count()} cores")
-        print("\n| upstream | connections | direct req/s | gateway req/s | ratio | direct p50 ms | gateway p50 ms | added p50 ms | direct p99 ms | gateway p99 ms |")
-        print("|---|---|---|---|---|---|---|---|---|---|")
+        print("\n| upstream | connections | direct req/s | floor req/s | gateway req/s | floor/direct | gateway/direct | gateway/floor "
+              "| direct p50 ms | floor p50 ms | gateway p50 ms | added p50 ms | direct p99 ms | gateway p99 ms |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         after_wrk = 0
         for delay in delays:
             double, gateway, upstream_port, gateway_port = start_pair(delay)
-            gw_url = f"http://127.0.0.1:{gateway_port}/api/v1/voice/synthesize"
-            direct_url = f"http://127.0.0.1:{upstream_port}/tts"
+            floor, floor_port = start_floor(upstream_port)
+            targets = [("gateway", f"http://127.0.0.1:{gateway_port}/api/v1/voice/synthesize", gw_body, content_type, key),
+                       ("direct", f"http://127.0.0.1:{upstream_port}/tts", direct_body, "application/json", None),
+                       ("floor", f"http://127.0.0.1:{floor_port}/", gw_body, content_type, None)]
             results = {}
-            for c in [1, 32]:  # warm up both
-                wrk(gw_url, gw_body, content_type, key, c, 2)
-                wrk(direct_url, direct_body, "application/json", None, c, 2)
+            for c in [1, 32]:  # warm up all three
+                for _, url, body, ctype, k in targets:
+                    wrk(url, body, ctype, k, c, 2)
             # The double, like api_v2, serves one request at a time and finishes what wrk left queued when it
             # stopped: let it drain, or the next run measures the previous one's backlog.
             settle = 0.2 + 40 * delay / 1000
             for _ in range(args.rounds):
                 for c in [1, 32]:
-                    results.setdefault(("gateway", c), []).append(wrk(gw_url, gw_body, content_type, key, c, args.seconds))
-                    time.sleep(settle)
-                    results.setdefault(("direct", c), []).append(wrk(direct_url, direct_body, "application/json", None, c, args.seconds))
-                    time.sleep(settle)
+                    for kind, url, body, ctype, k in targets:
+                        results.setdefault((kind, c), []).append(wrk(url, body, ctype, k, c, args.seconds))
+                        time.sleep(settle)
 
             def med(kind, c, field):
                 return statistics.median(r[field] for r in results[(kind, c)])
 
             for c in [1, 32]:
-                d, g = med("direct", c, "rps"), med("gateway", c, "rps")
-                dp, gp = med("direct", c, "p50"), med("gateway", c, "p50")
-                print(f"| {delay} ms | {c} | {d:.0f} | {g:.0f} | {g / d:.2f}x | {dp:.2f} | {gp:.2f} | {gp - dp:+.2f} | "
+                d, f, g = med("direct", c, "rps"), med("floor", c, "rps"), med("gateway", c, "rps")
+                dp, fp, gp = med("direct", c, "p50"), med("floor", c, "p50"), med("gateway", c, "p50")
+                print(f"| {delay} ms | {c} | {d:.0f} | {f:.0f} | {g:.0f} | {f / d:.2f}x | {g / d:.2f}x | {g / f:.2f}x | "
+                      f"{dp:.2f} | {fp:.2f} | {gp:.2f} | {gp - dp:+.2f} | "
                       f"{med('direct', c, 'p99'):.2f} | {med('gateway', c, 'p99'):.2f} |", flush=True)
             after_wrk = max(after_wrk, rss_peak_kib(gateway.pid))
+            stop(floor)
             stop(gateway)
             stop(double)
 
+        if args.no_memory:
+            return
         # Memory is measured on a fresh gateway, so the figure is the uploads' and not the earlier load's.
         double, gateway, _, gateway_port = start_pair(0)
         gw_url = f"http://127.0.0.1:{gateway_port}/api/v1/voice/synthesize"
