@@ -51,6 +51,19 @@ struct ConsoleScreenTests {
         #expect(canvas.contains("q"))
     }
 
+    @Test func logLinesShowTheRequestIDAt80And120Columns() throws {
+        let events = [Self.event(7), Self.event(8, client: "console")]
+        for width in [80, 120] {
+            let canvas = MemoryCanvas(width: width, height: 24)
+            let layout = try #require(ConsoleRenderer().render(Self.state(), Self.snapshot(events: events), on: canvas))
+            let row = canvas.row(layout.log.y + 1)
+            #expect(row.contains("10.0.0.7 00000007 POST /api/v1"))
+            #expect(row.contains(" 200  250ms 62.5KB "))
+            #expect(canvas.row(layout.log.y + 2).contains("console  00000008 POST /api/v1"))
+            if width == 80 { #expect(row.contains("POST /api/v1/voice/synthesize")) }
+        }
+    }
+
     @Test func logFollowsNewestAtTheBottomAndHighlightsErrors() throws {
         let events = (0..<200).map { Self.event($0, status: $0 == 199 ? 502 : 200, code: $0 == 199 ? "upstream_error" : nil) }
         let canvas = MemoryCanvas(width: 200, height: 40)

@@ -10,15 +10,25 @@ struct LogPane {
         return String(format: "%02d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60)
     }
 
-    /// Most telling first, so narrow panes clip the least useful part: time, status, latency, bytes,
-    /// client, method, path, request id. An error's reason gets a line of its own.
-    static func lines(_ e: RequestEvent) -> [String] {
-        let latency = e.latency < 10 ? String(format: "%5.0fms", e.latency * 1000) : String(format: "%5.1fs ", e.latency)
-        let client = e.client.count > 15 ? String(e.client.prefix(15)) : e.client.padding(toLength: 15, withPad: " ", startingAt: 0)
-        let main = "\(clock(e.time)) \(e.status) \(latency) \(Self.bytes(e.bytes).padding(toLength: 7, withPad: " ", startingAt: 0)) "
-            + "\(client) \(e.method) \(e.path) \(e.id.prefix(8))"
+    /// Most telling first, so narrow panes clip the least useful part: time, status, latency, bytes, client,
+    /// request id, then method and path (the routes are few and differ early). With the client column as wide
+    /// as the clients in view, an 80-column terminal shows the whole line and the side-by-side log at 120 still
+    /// shows the id a client quotes. An error's reason gets a line of its own.
+    static func lines(_ e: RequestEvent, clientWidth: Int = maxClientWidth) -> [String] {
+        let latency = e.latency < 10 ? String(format: "%4.0fms", e.latency * 1000) : String(format: "%4.1fs ", e.latency)
+        let client = e.client.count > clientWidth ? String(e.client.prefix(clientWidth))
+            : e.client.padding(toLength: clientWidth, withPad: " ", startingAt: 0)
+        let main = "\(clock(e.time)) \(e.status) \(latency) \(Self.bytes(e.bytes).padding(toLength: 6, withPad: " ", startingAt: 0)) "
+            + "\(client) \(e.id.prefix(8)) \(e.method) \(e.path)"
         guard let code = e.errorCode else { return [main] }
         return [main, "  ↳ \(code): \(e.message ?? "")"]
+    }
+
+    /// An IPv4 address at most; longer clients (IPv6) are cut to it.
+    static let maxClientWidth = 15
+
+    static func clientWidth(_ events: [RequestEvent]) -> Int {
+        min(maxClientWidth, events.lazy.map(\.client.count).max() ?? 0)
     }
 
     static func bytes(_ n: Int) -> String {
@@ -31,7 +41,9 @@ struct LogPane {
 
     /// The events the filter lets through, as lines (the filter matches anywhere, case-insensitively).
     static func lines(_ events: [RequestEvent], filter: String) -> [(String, Bool)] {
-        events.filter { matches($0, filter) }.flatMap { e in lines(e).map { ($0, e.isError) } }
+        let shown = events.filter { matches($0, filter) }
+        let width = clientWidth(shown)
+        return shown.flatMap { e in lines(e, clientWidth: width).map { ($0, e.isError) } }
     }
 
     /// How many lines the filtered log has. Unfiltered it is counted, not formatted: one line an event and
