@@ -19,6 +19,7 @@ struct ConsoleLauncher {
         if !FileManager.default.fileExists(atPath: reference) {
             _ = FileManager.default.createFile(atPath: reference, contents: gateway.sampleVoice)
         }
+        if let problem = await GatewayRunner.listenProblem(config) { VoiceGateCommand.fail(problem) }
         let session = TerminalSession()
         if let reason = session.start() { VoiceGateCommand.fail(reason) }
         GatewayRunner.logStartup(gateway, logger: logger)

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import UnixSignals
 import VoiceGateCore
@@ -51,9 +52,27 @@ struct GatewayRunner {
         logger.info("references stored in \(gateway.store.directory) (upstream sees \(c.upstreamRefDir)); queue: \(c.maxConcurrency) at a time, \(c.queueMax) waiting")
     }
 
+    /// Binds and releases the listening address, so a taken port or a bad host stops startup with one clear
+    /// line before anything is logged or the console takes the terminal. (The server binds again when it starts;
+    /// should another process take the port in between, `run` fails with the same line.)
+    static func listenProblem(_ config: GatewayConfig) async -> String? {
+        do {
+            let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .bind(host: config.host, port: config.port).get()
+            try await channel.close()
+            return nil
+        } catch {
+            return describeStartFailure(error, config: config)
+        }
+    }
+
     static func describeStartFailure(_ error: any Error, config: GatewayConfig) -> String {
         if let error = error as? IOError {
             return "cannot listen on \(config.host):\(config.port): \(String(cString: strerror(error.errnoCode)))"
+        }
+        if error is SocketAddressError.UnknownHost {
+            return "cannot listen on \(config.host):\(config.port): unknown host"
         }
         let text = String(describing: error)
         if text.contains("Address already in use") || text.contains("EADDRINUSE") {

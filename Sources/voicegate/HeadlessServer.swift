@@ -13,6 +13,7 @@ struct HeadlessServer {
         var logger = Logger(label: "voicegate") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
         let gateway = GatewayRunner.makeGateway(config, logger: logger)
+        if let problem = await GatewayRunner.listenProblem(config) { VoiceGateCommand.fail(problem) }
         GatewayRunner.logStartup(gateway, logger: logger)
         do {
             try await GatewayRunner(gateway: gateway, logger: logger).run(extraServices: [])

@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import Subprocess
 import SystemPackage
 import Testing
@@ -22,11 +23,12 @@ struct ConsoleTmuxTests {
     struct Session {
         let name = "vg-test-\(UInt32.random(in: 0...UInt32.max))"
         let dir = NSTemporaryDirectory() + "vg-tmux-" + UUID().uuidString
-        let port = try! TestGateway.unusedPort()
+        var port = try! TestGateway.unusedPort()
 
         /// Starts the console in a detached session, runs `body`, and always tears the session down.
-        static func with(width: Int = 120, height: Int = 40, _ body: (Session) async throws -> Void) async throws {
-            let session = Session()
+        static func with(width: Int = 120, height: Int = 40, port: Int? = nil, _ body: (Session) async throws -> Void) async throws {
+            var session = Session()
+            if let port { session.port = port }
             try FileManager.default.createDirectory(atPath: session.dir, withIntermediateDirectories: true)
             await session.tmux("new-session", "-d", "-s", session.name, "-x", "\(width)", "-y", "\(height)", "-c", session.dir,
                                "env LANG=C.UTF-8 PORT=\(session.port) HEALTH_INTERVAL=0.5 \(ConsoleTmuxTests.binary); echo EXIT=$?; sleep 30")
@@ -97,6 +99,17 @@ struct ConsoleTmuxTests {
             #expect(await s.screen().contains("shutting down"))
             #expect(await !s.screen().contains("Request log"))
         }
+    }
+
+    @Test func aTakenPortStopsWithOneLineBeforeTheConsoleOpens() async throws {
+        let taken = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+        try await Session.with(port: taken.localAddress!.port!) { s in
+            #expect(await s.waitFor("EXIT=1"))
+            let screen = await s.screen()
+            #expect(screen.contains("voicegate: cannot listen on 127.0.0.1:\(s.port): Address already in use"))
+            #expect(!screen.contains("Request log"))
+        }
+        try await taken.close()
     }
 
     @Test func sigtermRestoresTheTerminal() async throws {

@@ -79,6 +79,8 @@ public final class HealthMonitor: Service, Sendable {
     public func check() async {
         let problem = store.writableProblem()
         let outcome = await engine.probe(timeout: Self.probeTimeout)
+        // Cut short by shutdown: it says nothing about the upstream.
+        if Task.isCancelled { return }
         let busy = queue.snapshot.running > 0
         let previous = snapshot.upstream
         let next: UpstreamState

@@ -3,14 +3,15 @@ import ServiceLifecycle
 import VoiceGateCore
 
 /// The console as a service beside the HTTP server: when it ends (the operator quit), the whole group
-/// shuts down gracefully; when the group shuts down (a signal), the console leaves curses mode first.
+/// shuts down gracefully; when the group shuts down (a signal) or is cancelled (the server failed), the
+/// console leaves curses mode first.
 struct ConsoleService: Service {
     let app: ConsoleApp
     let session: TerminalSession
     let reference: String
 
     func run() async throws {
-        await withGracefulShutdownHandler {
+        await withTaskCancellationOrGracefulShutdownHandler {
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                 let thread = Thread { [app, session, reference] in
                     app.loop(session: session, reference: reference)
@@ -20,7 +21,7 @@ struct ConsoleService: Service {
                 thread.name = "voicegate-console"
                 thread.start()
             }
-        } onGracefulShutdown: {
+        } onCancelOrGracefulShutdown: {
             app.requestStop()
         }
     }
