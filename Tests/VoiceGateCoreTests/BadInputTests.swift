@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import SovitsDouble
 import Synchronization
 import Testing
 @testable import VoiceGateCore
@@ -126,6 +127,33 @@ struct BadInputTests {
             try await channel.close().get()
             #expect(await eventually { Self.incomingFiles(t).filter { $0.hasSuffix(".part") }.isEmpty })
             #expect(t.double?.recorder.stats.ttsRequests == 0)
+        }
+    }
+
+    @Test func aStalledUploadIsClosedAfterTheIdleTimeoutAndLeavesNoFile() async throws {
+        try await TestGateway.run(env: ["CLIENT_IDLE_TIMEOUT": "1"]) { t in
+            let form = Multipart.synthesis(reference: TestAudio.wav(seconds: 8, sampleRate: 44100))
+            let port = Int(t.baseURL.split(separator: ":").last!)!
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get()
+            var head = "POST /api/v1/voice/synthesize HTTP/1.1\r\nHost: x\r\nX-API-Key: \(TestGateway.apiKey)\r\n"
+            head += "Content-Type: \(form.contentType)\r\nContent-Length: \(form.body.count)\r\n\r\n"
+            try await channel.writeAndFlush(ByteBuffer(string: head)).get()
+            try await channel.writeAndFlush(ByteBuffer(bytes: form.body.prefix(form.body.count / 2))).get()
+            #expect(await eventually { Self.incomingFiles(t).contains { $0.hasSuffix(".part") } })
+            // Then nothing more: the gateway closes the connection and removes the partial file.
+            #expect(await eventually(timeout: 5) { !channel.isActive })
+            #expect(await eventually { Self.incomingFiles(t).filter { $0.hasSuffix(".part") }.isEmpty })
+            #expect(t.double?.recorder.stats.ttsRequests == 0)
+        }
+    }
+
+    @Test func waitingForASlowUpstreamIsNotIdle() async throws {
+        var options = SovitsDoubleOptions()
+        options.inferenceDelay = .milliseconds(2500)
+        try await TestGateway.run(upstream: .double(options), env: ["CLIENT_IDLE_TIMEOUT": "1"]) { t in
+            let r = try await t.synthesize(Multipart.synthesis())
+            #expect(r.status == 200)
+            #expect(r.body.count > 44)
         }
     }
 

@@ -37,7 +37,8 @@ struct ConfigTests {
 
     @Test(arguments: [["PORT": "eighty"], ["PORT": "70000"], ["SOVITS_TIMEOUT": "-1"], ["SOVITS_API": "v3"],
                       ["SOVITS_BASE_URL": "localhost:9880"], ["ALLOWED_AUDIO_FORMATS": "wav,aiff"], ["API_KEY": "short"],
-                      ["REF_MIN_SECONDS": "10", "REF_MAX_SECONDS": "3"], ["SOVITS_MAX_CONCURRENCY": "0"], ["DEBUG": "perhaps"]])
+                      ["REF_MIN_SECONDS": "10", "REF_MAX_SECONDS": "3"], ["SOVITS_MAX_CONCURRENCY": "0"], ["DEBUG": "perhaps"],
+                      ["CLIENT_IDLE_TIMEOUT": "0"]])
     func badValuesStopWithOneClearLine(vars: [String: String]) {
         #expect(throws: ConfigError.self) { try GatewayConfig.from(vars) }
     }

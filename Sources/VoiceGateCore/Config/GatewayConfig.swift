@@ -36,6 +36,9 @@ public struct GatewayConfig: Sendable {
     public var dataDir = "./data"
     public var healthInterval: Double = 5
     public var shutdownGrace: Double = 30
+    /// A connection that sends nothing for this long is closed: a kept-alive one, or an upload that stalled
+    /// (its partial file is removed). Waiting for the upstream does not count: the request has been read.
+    public var clientIdleTimeout: Double = 60
     public var espeakCommand = "espeak-ng"
 
     public init() {}
@@ -45,7 +48,8 @@ public struct GatewayConfig: Sendable {
         "APP_NAME", "APP_VERSION", "DEBUG", "API_V1_PREFIX", "API_KEY", "CORS_ORIGINS", "SOVITS_BASE_URL",
         "SOVITS_TIMEOUT", "MAX_UPLOAD_SIZE", "ALLOWED_AUDIO_FORMATS", "LOG_LEVEL", "HOST", "PORT", "SOVITS_API",
         "SOVITS_REF_DIR", "SOVITS_REF_PATH", "SOVITS_MAX_CONCURRENCY", "QUEUE_MAX", "QUEUE_TIMEOUT",
-        "REF_MIN_SECONDS", "REF_MAX_SECONDS", "DATA_DIR", "HEALTH_INTERVAL", "SHUTDOWN_GRACE", "ESPEAK_COMMAND",
+        "REF_MIN_SECONDS", "REF_MAX_SECONDS", "DATA_DIR", "HEALTH_INTERVAL", "SHUTDOWN_GRACE", "CLIENT_IDLE_TIMEOUT",
+        "ESPEAK_COMMAND",
     ]
 
     /// Builds a configuration from a merged set of variables (later sources already applied over earlier).
@@ -112,6 +116,7 @@ public struct GatewayConfig: Sendable {
         guard c.refMinSeconds < c.refMaxSeconds else { throw ConfigError("REF_MIN_SECONDS must be below REF_MAX_SECONDS") }
         if let x = v("HEALTH_INTERVAL") { c.healthInterval = try seconds(x, "HEALTH_INTERVAL") }
         if let x = v("SHUTDOWN_GRACE") { c.shutdownGrace = try seconds(x, "SHUTDOWN_GRACE", allowZero: true) }
+        if let x = v("CLIENT_IDLE_TIMEOUT") { c.clientIdleTimeout = try seconds(x, "CLIENT_IDLE_TIMEOUT") }
         if let x = v("ESPEAK_COMMAND"), !x.isEmpty { c.espeakCommand = x }
         return c
     }
