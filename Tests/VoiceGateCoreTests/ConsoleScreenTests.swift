@@ -62,6 +62,22 @@ struct ConsoleScreenTests {
             #expect(canvas.row(layout.log.y + 2).contains("console  00000008 POST /api/v1"))
             if width == 80 { #expect(row.contains("POST /api/v1/voice/synthesize")) }
         }
+        var big = Self.event(9)
+        big.bytes = 108_236
+        #expect(LogPane.lines(big)[0].contains(" 105.7KB 10.0.0.7"))
+    }
+
+    @Test func anInfoNoticeLeavesTheKeysAWarningMayCoverTheirTail() throws {
+        for (notice, keysKept) in [("info: listening on http://127.0.0.1:8000", true),
+                                   ("warning: upstream http://gpu:9880 is DOWN (connection refused)", false)] {
+            var snapshot = Self.snapshot()
+            snapshot.notice = notice
+            let canvas = MemoryCanvas(width: 100, height: 30)
+            ConsoleRenderer().render(Self.state(), snapshot, on: canvas)
+            let footer = canvas.row(29)
+            #expect(footer.contains("q: quit") == keysKept)
+            #expect(footer.contains(notice.prefix(20)))
+        }
     }
 
     @Test func logFollowsNewestAtTheBottomAndHighlightsErrors() throws {

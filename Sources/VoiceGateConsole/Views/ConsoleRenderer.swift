@@ -104,10 +104,19 @@ public struct ConsoleRenderer {
         }
         let y = canvas.height - 1
         let running = state.isRunning ? "  Esc: cancel synthesis" : ""
-        canvas.put(0, y, TextWidth.pad(" " + hints + running, to: canvas.width), style: .reverse)
+        let keys = " " + hints + running
+        canvas.put(0, y, TextWidth.pad(keys, to: canvas.width), style: .reverse)
+        // The gateway's latest log line, at the right: a warning or error may cover the keys' tail (up to half
+        // the width); an info line only takes the room the keys leave.
         if let notice = s.notice, !state.showHelp {
             let text = " " + notice + " "
-            canvas.put(max(0, canvas.width - TextWidth.of(text)), y, text, style: .reverse, maxWidth: canvas.width / 2)
+            let routine = ["trace:", "debug:", "info:", "notice:"].contains { notice.hasPrefix($0) }
+            let free = canvas.width - TextWidth.of(keys) - 2
+            let room = routine ? free : max(free, canvas.width / 2)
+            if room >= 16 {
+                let width = min(TextWidth.of(text), room)
+                canvas.put(canvas.width - width, y, text, style: routine ? .reverse : .warning, maxWidth: width)
+            }
         }
     }
 

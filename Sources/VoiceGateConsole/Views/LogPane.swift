@@ -18,7 +18,8 @@ struct LogPane {
         let latency = e.latency < 10 ? String(format: "%4.0fms", e.latency * 1000) : String(format: "%4.1fs ", e.latency)
         let client = e.client.count > clientWidth ? String(e.client.prefix(clientWidth))
             : e.client.padding(toLength: clientWidth, withPad: " ", startingAt: 0)
-        let main = "\(clock(e.time)) \(e.status) \(latency) \(Self.bytes(e.bytes).padding(toLength: 6, withPad: " ", startingAt: 0)) "
+        let bytes = Self.bytes(e.bytes)
+        let main = "\(clock(e.time)) \(e.status) \(latency) \(bytes + String(repeating: " ", count: max(0, 7 - bytes.count))) "
             + "\(client) \(e.id.prefix(8)) \(e.method) \(e.path)"
         guard let code = e.errorCode else { return [main] }
         return [main, "  ↳ \(code): \(e.message ?? "")"]
