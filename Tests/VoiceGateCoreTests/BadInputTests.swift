@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import SovitsDouble
 import Synchronization
@@ -43,13 +44,15 @@ struct BadInputTests {
             for (form, code) in cases {
                 Self.expectError(try await t.synthesize(form), 400, code)
             }
+            let empty = try await t.synthesize(.synthesis(reference: Data()))
+            #expect(empty.json["message"] as? String == "reference_audio is empty (0 bytes)")
             var noFile = Multipart()
             noFile.field("text", "Hello")
             Self.expectError(try await t.synthesize(noFile), 400, "missing_reference_audio")
             #expect(t.double?.recorder.stats.ttsRequests == 0)
             #expect(Self.incomingFiles(t).filter { $0.hasSuffix(".part") }.isEmpty)
             // Each is recorded once its response has been sent, which can be just after the client has it.
-            let expected = cases.count + 1
+            let expected = cases.count + 2
             #expect(await eventually { t.gateway.log.events().filter { $0.status == 400 }.count == expected })
         }
     }
@@ -199,6 +202,22 @@ struct BadInputTests {
     @Test func unknownPathsAreJSON404s() async throws {
         try await TestGateway.run { t in
             Self.expectError(try await t.request(.GET, "/nope"), 404, "not_found")
+            Self.expectError(try await t.request(.GET, "/api/v1/voice/nope"), 404, "not_found")
+        }
+    }
+
+    @Test func aKnownPathWithTheWrongMethodIs405WithAllow() async throws {
+        try await TestGateway.run { t in
+            for (method, path, allow) in [(HTTPMethod.GET, "/api/v1/voice/synthesize", "POST"), (.PUT, "/api/v1/voice/synthesize", "POST"),
+                                          (.POST, "/api/v1/voice/health", "GET"), (.DELETE, "/health", "GET"),
+                                          (.POST, "/openapi.json", "GET"), (.POST, "/docs", "GET")] {
+                let r = try await t.request(method, path, key: nil)
+                Self.expectError(r, 405, "method_not_allowed")
+                #expect(r.header("Allow") == allow)
+            }
+            // HEAD follows GET, as uptime checkers expect.
+            let head = try await t.request(.HEAD, "/health", key: nil)
+            #expect(head.status == 200 && head.body.isEmpty)
         }
     }
 }

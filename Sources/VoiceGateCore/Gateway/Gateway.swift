@@ -71,7 +71,7 @@ public final class Gateway: Sendable {
 
     /// The router with every route and middleware, for the application and for tests.
     public func makeRouter() -> Router<GatewayRequestContext> {
-        let router = Router(context: GatewayRequestContext.self)
+        let router = Router(context: GatewayRequestContext.self, options: .autoGenerateHeadEndpoints)
         // Middleware applies only to routes added after it, so all of it goes first.
         router.add(middleware: CORSPolicyMiddleware(origins: Set(config.corsOrigins)))
         router.add(middleware: RequestEventMiddleware(log: log, logger: logger))
@@ -81,6 +81,10 @@ public final class Gateway: Sendable {
         let api = router.group(RouterPath(config.apiPrefix)).add(middleware: APIKeyMiddleware(verifier: verifier))
         health.addKeyedRoutes(to: api)
         SynthesizeController(gateway: self).addRoutes(to: api)
+        // Outside the key check, as a wrong method is told before a missing key.
+        MethodNotAllowed.add(["health", "openapi.json", "docs"], allow: .get, to: router)
+        MethodNotAllowed.add(["voice/health"], allow: .get, to: router.group(RouterPath(config.apiPrefix)))
+        MethodNotAllowed.add(["voice/synthesize"], allow: .post, to: router.group(RouterPath(config.apiPrefix)))
         return router
     }
 

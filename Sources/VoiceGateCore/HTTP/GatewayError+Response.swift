@@ -27,6 +27,7 @@ extension GatewayError: HTTPResponseError {
         var fields = HTTPFields()
         fields[.contentType] = "application/json; charset=utf-8"
         if let retryAfter { fields[.retryAfter] = String(retryAfter) }
+        if let allow { fields[.allow] = allow }
         return fields
     }
 

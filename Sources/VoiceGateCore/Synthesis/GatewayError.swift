@@ -5,13 +5,17 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public var details: [String: JSONValue]?
     public var retryAfter: Int?
+    /// The methods a path serves, for a 405.
+    public var allow: String?
 
-    public init(_ status: Int, _ code: String, _ message: String, details: [String: JSONValue]? = nil, retryAfter: Int? = nil) {
+    public init(_ status: Int, _ code: String, _ message: String, details: [String: JSONValue]? = nil, retryAfter: Int? = nil,
+                allow: String? = nil) {
         self.statusCode = status
         self.code = code
         self.message = message
         self.details = details
         self.retryAfter = retryAfter
+        self.allow = allow
     }
 
     public var description: String { "\(statusCode) \(code): \(message)" }

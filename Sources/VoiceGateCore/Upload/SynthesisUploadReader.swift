@@ -61,6 +61,9 @@ struct SynthesisUploadReader {
             state.sink?.discard()
             throw GatewayError.invalid("malformed_multipart", "the multipart body ended before its closing boundary (upload cut short?)")
         }
+        if state.fileSeen, state.sink == nil {
+            throw GatewayError.invalid("missing_reference_audio", "reference_audio is empty (0 bytes)")
+        }
         do {
             return (state.fields, try state.sink?.finish())
         } catch {
@@ -81,7 +84,7 @@ private final class PartState {
     private var value: [UInt8] = []
     private var pendingFile = ByteBuffer()
     private var fileBytes = 0
-    private var fileSeen = false
+    private(set) var fileSeen = false
     private var fileBodyStarted = false
 
     /// True once the parser has handed over bytes of the file part and until that part completes: then, unless
