@@ -48,7 +48,12 @@ struct GatewayRunner {
         let c = gateway.config
         logger.info("VoiceGate \(Gateway.version) serving \(c.appName) \(c.appVersion) on \(c.host):\(c.port)")
         logger.info("\(gateway.engineDescription)")
-        logger.info("\(gateway.keyDescription)")
+        if case .generated = gateway.keySource {
+            // Where a new key is must be said whatever LOG_LEVEL hides: otherwise nobody can call the API.
+            logger.log(level: max(.notice, logger.logLevel), "\(gateway.keyDescription)")
+        } else {
+            logger.info("\(gateway.keyDescription)")
+        }
         logger.info("references stored in \(gateway.store.directory) (upstream sees \(c.upstreamRefDir)); queue: \(c.maxConcurrency) at a time, \(c.queueMax) waiting")
     }
 

@@ -19,6 +19,27 @@ struct HeadlessStartupTests {
         return (result.terminationStatus, result.standardOutput, result.standardError)
     }
 
+    @Test func aGeneratedKeyIsAnnouncedWhateverTheLogLevelAndSIGTERMExits0() async throws {
+        let dir = NSTemporaryDirectory() + "vg-headless-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // Start, wait for the announcement, then stop it as systemd would.
+        let script = """
+            "$0" --server 2>"$1/stderr" & pid=$!
+            for i in $(seq 200); do grep -q "API key" "$1/stderr" && break; sleep 0.05; done
+            kill -TERM $pid; wait $pid; echo "exit=$?"
+            """
+        let result = try await Subprocess.run(.path("/bin/sh"), arguments: ["-c", script, ConsoleTmuxTests.binary, dir],
+                                              environment: .inherit.updating(["API_KEY": nil, "LOG_LEVEL": "error", "PORT": "0",
+                                                                              "DATA_DIR": dir + "/data", "SOVITS_REF_DIR": dir + "/refs"]),
+                                              workingDirectory: FilePath(dir), output: .string(limit: 1 << 16), error: .discarded)
+        let stderr = try String(contentsOfFile: dir + "/stderr", encoding: .utf8)
+        #expect(stderr.contains("API key: generated and saved to \(dir)/data/api_key (owner-only)"))
+        #expect(result.standardOutput.contains("exit=0"))
+        let key = try String(contentsOfFile: dir + "/data/api_key", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(key.count >= 32 && !stderr.contains(key))
+    }
+
     @Test func aTakenPortIsOneClearLineAndExit1() async throws {
         let taken = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
         let port = taken.localAddress!.port!
