@@ -224,6 +224,10 @@ struct ConsoleScreenTests {
         let canvas = MemoryCanvas(width: 100, height: 30)
         ConsoleRenderer().render(state, Self.snapshot(), on: canvas)
         for needle in ["Ctrl-R", "Ctrl-L", "Esc", "F10", "PgUp", "filter", "Tab"] { #expect(canvas.contains(needle)) }
+        // At the 80x24 minimum every line is there whole.
+        let small = MemoryCanvas(width: 80, height: 24)
+        ConsoleRenderer().render(state, Self.snapshot(), on: small)
+        for line in HelpOverlay.lines { #expect(small.contains(line.trimmingCharacters(in: .whitespaces)), "\(line)") }
         _ = keys.handle(.escape, &state)
         #expect(!state.showHelp)
     }

@@ -1,23 +1,27 @@
 /// `?` / F1: every key, in a box over the screen.
 struct HelpOverlay {
+    /// At most `maxLineWidth` columns each, so that nothing is cut at the 80-column minimum.
     static let lines = [
         "Everywhere",
         "  ? or F1      this help (Esc closes it)",
-        "  q or F10     quit (in a text field q is text; F10 and Ctrl-C always quit)",
+        "  q or F10     quit (in a text field q is text; F10 always quits)",
         "  Ctrl-C       quit; in-flight requests finish first",
         "  Tab/S-Tab    move focus: log, form fields, Synthesize",
-        "  Esc          cancel a synthesis, close, or back to the log; never quits",
+        "  Esc          cancel a synthesis, close, back to the log; never quits",
         "  Ctrl-L       redraw the screen",
         "Request log",
-        "  Up/Down PgUp/PgDn   scroll back;  Home oldest;  End follow new lines",
+        "  Up/Down PgUp/PgDn   scroll back;  Home oldest;  End follow new",
         "  /            filter (Enter keeps it, Esc clears it)",
         "Form",
         "  Left/Right   change language, speed, temperature (or type a number)",
-        "  Left/Right Home/End (Ctrl-A/E)  move the cursor in a text field; Del deletes",
+        "  Left/Right   in a text field: move the cursor; Del deletes at it",
+        "  Home/End     start or end of a text field (Ctrl-A/Ctrl-E too)",
         "  Tab          on Reference: complete the file path",
-        "  Enter        new line in Text; next field elsewhere; runs on Synthesize",
-        "  Ctrl-R       synthesize from anywhere in the form;  Ctrl-U clears a field",
+        "  Enter        new line in Text; next field; runs on Synthesize",
+        "  Ctrl-R       synthesize from anywhere in the form",
+        "  Ctrl-U       clear the field",
     ]
+    static let maxLineWidth = 72
 
     func render(_ state: ConsoleState, on canvas: Canvas) {
         let width = min(canvas.width - 4, 80)

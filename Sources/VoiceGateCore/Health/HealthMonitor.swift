@@ -96,7 +96,9 @@ public final class HealthMonitor: Service, Sendable {
             s.gatewayProblem = problem
         }
         if previous.word != next.word {
-            logger.info("upstream \(engine.target) is \(next.summary)")
+            // Going down is worth a warning: the console shows it in its footer and log watchers catch it.
+            let isDown = if case .down = next { true } else { false }
+            logger.log(level: isDown ? .warning : .info, "upstream \(engine.target) is \(next.summary)")
         }
     }
 }
