@@ -67,6 +67,20 @@ struct ConsoleScreenTests {
         #expect(LogPane.lines(big)[0].contains(" 105.7KB 10.0.0.7"))
     }
 
+    @Test func everyFooterFitsEightyColumnsWithTheHelpKey() {
+        for focus in [Focus.log, .synthesize] + FormField.allCases.map({ Focus.field($0) }) {
+            var state = Self.state()
+            state.focus = focus
+            let canvas = MemoryCanvas(width: 80, height: 24)
+            ConsoleRenderer().render(state, Self.snapshot(), on: canvas)
+            let footer = canvas.row(23)
+            #expect(footer.contains("?: help") || footer.contains("F1: help"), "\(focus): \(footer)")
+            state.run = .running(started: Date(), queuePosition: nil)
+            ConsoleRenderer().render(state, Self.snapshot(), on: canvas)
+            #expect(canvas.row(23).hasPrefix(" Esc: cancel synthesis "))
+        }
+    }
+
     @Test func anInfoNoticeLeavesTheKeysAWarningMayCoverTheirTail() throws {
         for (notice, keysKept) in [("info: listening on http://127.0.0.1:8000", true),
                                    ("warning: upstream http://gpu:9880 is DOWN (connection refused)", false)] {

@@ -94,17 +94,17 @@ public struct ConsoleRenderer {
         } else {
             switch state.focus {
             case .log: hints = "↑↓ PgUp PgDn Home End: scroll  /: filter  Tab: form  ?: help  q: quit"
-            case .field(.language): hints = "←→: language  Tab/Shift-Tab: move  Ctrl-R: synthesize  Esc: back to log  q: quit"
+            case .field(.language): hints = "←→: language  Tab: move  Ctrl-R: synthesize  Esc: back  ?: help  q: quit"
             case .field(.speed), .field(.temperature): hints = "←→ or type: value  Tab: move  Ctrl-R: synthesize  Esc: back  F1: help"
             case .field(.reference): hints = "Ctrl-R: synthesize  Tab: complete path  ←→: cursor  Esc: back  F1: help"
-            case .field(.text): hints = "Ctrl-R: synthesize  Enter: new line  ←→: cursor  Tab: move  Esc: back  F1: help"
+            case .field(.text): hints = "Ctrl-R: synthesize  Enter: newline  ←→: cursor  Tab: move  Esc: back  F1: help"
             case .field: hints = "Ctrl-R: synthesize  ←→: cursor  Tab: move  Esc: back  F1: help  F10: quit"
             case .synthesize: hints = "Enter: synthesize  Tab: move  Esc: back  ?: help  q: quit"
             }
         }
         let y = canvas.height - 1
-        let running = state.isRunning ? "  Esc: cancel synthesis" : ""
-        let keys = " " + hints + running
+        // A running synthesis's key comes first: the end of the line is what a narrow terminal cuts.
+        let keys = (state.isRunning ? " Esc: cancel synthesis " : "") + " " + hints
         canvas.put(0, y, TextWidth.pad(keys, to: canvas.width), style: .reverse)
         // The gateway's latest log line, at the right: a warning or error may cover the keys' tail (up to half
         // the width); an info line only takes the room the keys leave.
