@@ -23,14 +23,15 @@ struct HeadlessStartupTests {
         let dir = NSTemporaryDirectory() + "vg-headless-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        // Start, wait for the announcement, then stop it as systemd would.
+        // Start, wait until it serves (LOG_LEVEL=error hides "listening"), then stop it as systemd would.
+        let port = try TestGateway.unusedPort()
         let script = """
             "$0" --server 2>"$1/stderr" & pid=$!
-            for i in $(seq 200); do grep -q "API key" "$1/stderr" && break; sleep 0.05; done
+            for i in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$2/health" && break; sleep 0.05; done
             kill -TERM $pid; wait $pid; echo "exit=$?"
             """
-        let result = try await Subprocess.run(.path("/bin/sh"), arguments: ["-c", script, ConsoleTmuxTests.binary, dir],
-                                              environment: .inherit.updating(["API_KEY": nil, "LOG_LEVEL": "error", "PORT": "0",
+        let result = try await Subprocess.run(.path("/bin/sh"), arguments: ["-c", script, ConsoleTmuxTests.binary, dir, String(port)],
+                                              environment: .inherit.updating(["API_KEY": nil, "LOG_LEVEL": "error", "PORT": String(port),
                                                                               "DATA_DIR": dir + "/data", "SOVITS_REF_DIR": dir + "/refs"]),
                                               workingDirectory: FilePath(dir), output: .string(limit: 1 << 16), error: .discarded)
         let stderr = try String(contentsOfFile: dir + "/stderr", encoding: .utf8)
