@@ -283,3 +283,17 @@ struct ConsoleScreenTests {
         #expect(matches == ["alice-1.wav", "alice-2.wav"])
     }
 }
+
+@Suite("The console notices a terminal that has gone")
+struct TerminalInputTests {
+    /// A pipe stands in for the terminal (Swift cannot call the variadic ioctl a pseudo-terminal needs):
+    /// poll reports the hang-up of a closed other end the same way.
+    @Test func anInputWhoseOtherEndClosedHasHungUp() throws {
+        var ends: [Int32] = [0, 0]
+        try #require(pipe(&ends) == 0)
+        defer { close(ends[0]) }
+        #expect(!TerminalInput.hungUp(fd: ends[0]))
+        close(ends[1])
+        #expect(TerminalInput.hungUp(fd: ends[0]))
+    }
+}

@@ -47,7 +47,10 @@ final class ConsoleApp: @unchecked Sendable {
                 keys.logLineCount = ConsoleRendererSupport.lineCount(snapshot, filter: state.filter)
             }
             session.present()
-            guard let key = KeyDecoder.read() else { continue }
+            guard let key = KeyDecoder.read() else {
+                if TerminalInput.hungUp() { requestStop() }
+                continue
+            }
             if canvas.width < ConsoleRenderer.minWidth || canvas.height < ConsoleRenderer.minHeight {
                 // The too-small screen still quits.
                 if key == .character("q") || key == .control("c") || key == .function(10) { break }
