@@ -160,6 +160,56 @@ struct BadInputTests {
         }
     }
 
+    @Test func anEndlessUploadIsCutOffSoonAfterItsAnswer() async throws {
+        try await TestGateway.run { t in
+            let port = Int(t.baseURL.split(separator: ":").last!)!
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelInitializer { $0.pipeline.addHandler(Collector()) }
+                .connect(host: "127.0.0.1", port: port).get()
+            let collector = try await channel.pipeline.handler(type: Collector.self).get()
+            let boundary = "endless"
+            var head = "POST /api/v1/voice/synthesize HTTP/1.1\r\nHost: x\r\nX-API-Key: \(TestGateway.apiKey)\r\n"
+            head += "Content-Type: multipart/form-data; boundary=\(boundary)\r\nTransfer-Encoding: chunked\r\n\r\n"
+            let start = "--\(boundary)\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nhi\r\n--\(boundary)\r\n"
+                + "Content-Disposition: form-data; name=\"reference_audio\"; filename=\"a.wav\"\r\n\r\n"
+            try await channel.writeAndFlush(ByteBuffer(string: head + String(start.utf8.count, radix: 16) + "\r\n" + start + "\r\n")).get()
+            // Past MAX_UPLOAD_SIZE (10 MiB) the gateway answers; it then reads at most 16 MiB more and closes.
+            var chunk = ByteBuffer(string: String(1 << 20, radix: 16) + "\r\n")
+            chunk.writeRepeatingByte(0x55, count: 1 << 20)
+            chunk.writeString("\r\n")
+            var sentMiB = 0
+            while channel.isActive, sentMiB < 200 {
+                do { try await channel.writeAndFlush(chunk).get() } catch { break }
+                sentMiB += 1
+            }
+            #expect(await eventually { !channel.isActive })
+            #expect(sentMiB < 64, "the gateway read \(sentMiB) MiB")
+            #expect(collector.text.hasPrefix("HTTP/1.1 400 Bad Request"))
+            #expect(collector.text.lowercased().contains("connection: close"))
+            #expect(collector.text.contains("\"file_too_large\""))
+            #expect(await eventually { Self.incomingFiles(t).filter { $0.hasSuffix(".part") }.isEmpty })
+        }
+    }
+
+    @Test func aClientThatSendsItsWholeOversizedBodyBeforeReadingGetsTheAnswer() async throws {
+        try await TestGateway.run { t in
+            let form = Multipart.synthesis(reference: Data(repeating: 0x55, count: 11 << 20))
+            let port = Int(t.baseURL.split(separator: ":").last!)!
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelInitializer { $0.pipeline.addHandler(Collector()) }
+                .connect(host: "127.0.0.1", port: port).get()
+            let collector = try await channel.pipeline.handler(type: Collector.self).get()
+            var head = "POST /api/v1/voice/synthesize HTTP/1.1\r\nHost: x\r\nX-API-Key: \(TestGateway.apiKey)\r\n"
+            head += "Content-Type: \(form.contentType)\r\nContent-Length: \(form.body.count)\r\n\r\n"
+            try await channel.writeAndFlush(ByteBuffer(string: head)).get()
+            try await channel.writeAndFlush(ByteBuffer(bytes: form.body)).get()
+            #expect(await eventually { collector.text.contains("\"file_too_large\"") })
+            #expect(collector.text.hasPrefix("HTTP/1.1 400 Bad Request"))
+            // The whole body has arrived: the connection closes cleanly, as its answer said.
+            #expect(await eventually { !channel.isActive })
+        }
+    }
+
     @Test func expectContinueIsAnsweredBeforeTheBodyIsSent() async throws {
         try await TestGateway.run { t in
             let form = Multipart.synthesis()
