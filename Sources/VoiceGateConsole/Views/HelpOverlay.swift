@@ -1,6 +1,6 @@
 /// `?` / F1: every key, in a box over the screen.
 struct HelpOverlay {
-    /// At most `maxLineWidth` columns each, so that nothing is cut at the 80-column minimum.
+    /// At most 72 columns each (the box's inside at the 80-column minimum), so that nothing is cut.
     static let lines = [
         "Everywhere",
         "  ? or F1      this help (Esc closes it)",
@@ -21,7 +21,6 @@ struct HelpOverlay {
         "  Ctrl-R       synthesize from anywhere in the form",
         "  Ctrl-U       clear the field",
     ]
-    static let maxLineWidth = 72
 
     func render(_ state: ConsoleState, on canvas: Canvas) {
         let width = min(canvas.width - 4, 80)

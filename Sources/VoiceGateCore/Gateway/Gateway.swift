@@ -83,8 +83,9 @@ public final class Gateway: Sendable {
         SynthesizeController(gateway: self).addRoutes(to: api)
         // Outside the key check, as a wrong method is told before a missing key.
         MethodNotAllowed.add(["health", "openapi.json", "docs"], allow: .get, to: router)
-        MethodNotAllowed.add(["voice/health"], allow: .get, to: router.group(RouterPath(config.apiPrefix)))
-        MethodNotAllowed.add(["voice/synthesize"], allow: .post, to: router.group(RouterPath(config.apiPrefix)))
+        let unkeyed = router.group(RouterPath(config.apiPrefix))
+        MethodNotAllowed.add(["voice/health"], allow: .get, to: unkeyed)
+        MethodNotAllowed.add(["voice/synthesize"], allow: .post, to: unkeyed)
         return router
     }
 
