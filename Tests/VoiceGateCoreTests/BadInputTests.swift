@@ -120,11 +120,8 @@ struct BadInputTests {
     @Test func aClientDisconnectingMidUploadLeavesNoTempFile() async throws {
         try await TestGateway.run { t in
             let form = Multipart.synthesis(reference: TestAudio.wav(seconds: 8, sampleRate: 44100))
-            let port = Int(t.baseURL.split(separator: ":").last!)!
-            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get()
-            var head = "POST /api/v1/voice/synthesize HTTP/1.1\r\nHost: x\r\nX-API-Key: \(TestGateway.apiKey)\r\n"
-            head += "Content-Type: \(form.contentType)\r\nContent-Length: \(form.body.count)\r\n\r\n"
-            try await channel.writeAndFlush(ByteBuffer(string: head)).get()
+            let (channel, _) = try await Self.connect(t)
+            try await channel.writeAndFlush(Self.uploadHead(contentType: form.contentType, framing: "Content-Length: \(form.body.count)\r\n")).get()
             try await channel.writeAndFlush(ByteBuffer(bytes: form.body.prefix(form.body.count / 2))).get()
             #expect(await eventually { Self.incomingFiles(t).contains { $0.hasSuffix(".part") } })
             try await channel.close().get()
@@ -136,11 +133,8 @@ struct BadInputTests {
     @Test func aStalledUploadIsClosedAfterTheIdleTimeoutAndLeavesNoFile() async throws {
         try await TestGateway.run(env: ["CLIENT_IDLE_TIMEOUT": "1"]) { t in
             let form = Multipart.synthesis(reference: TestAudio.wav(seconds: 8, sampleRate: 44100))
-            let port = Int(t.baseURL.split(separator: ":").last!)!
-            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get()
-            var head = "POST /api/v1/voice/synthesize HTTP/1.1\r\nHost: x\r\nX-API-Key: \(TestGateway.apiKey)\r\n"
-            head += "Content-Type: \(form.contentType)\r\nContent-Length: \(form.body.count)\r\n\r\n"
-            try await channel.writeAndFlush(ByteBuffer(string: head)).get()
+            let (channel, _) = try await Self.connect(t)
+            try await channel.writeAndFlush(Self.uploadHead(contentType: form.contentType, framing: "Content-Length: \(form.body.count)\r\n")).get()
             try await channel.writeAndFlush(ByteBuffer(bytes: form.body.prefix(form.body.count / 2))).get()
             #expect(await eventually { Self.incomingFiles(t).contains { $0.hasSuffix(".part") } })
             // Then nothing more: the gateway closes the connection and removes the partial file.
@@ -162,17 +156,13 @@ struct BadInputTests {
 
     @Test func anEndlessUploadIsCutOffSoonAfterItsAnswer() async throws {
         try await TestGateway.run { t in
-            let port = Int(t.baseURL.split(separator: ":").last!)!
-            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .channelInitializer { $0.pipeline.addHandler(Collector()) }
-                .connect(host: "127.0.0.1", port: port).get()
-            let collector = try await channel.pipeline.handler(type: Collector.self).get()
+            let (channel, collector) = try await Self.connect(t)
             let boundary = "endless"
-            var head = "POST /api/v1/voice/synthesize HTTP/1.1\r\nHost: x\r\nX-API-Key: \(TestGateway.apiKey)\r\n"
-            head += "Content-Type: multipart/form-data; boundary=\(boundary)\r\nTransfer-Encoding: chunked\r\n\r\n"
             let start = "--\(boundary)\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nhi\r\n--\(boundary)\r\n"
                 + "Content-Disposition: form-data; name=\"reference_audio\"; filename=\"a.wav\"\r\n\r\n"
-            try await channel.writeAndFlush(ByteBuffer(string: head + String(start.utf8.count, radix: 16) + "\r\n" + start + "\r\n")).get()
+            try await channel.writeAndFlush(Self.uploadHead(contentType: "multipart/form-data; boundary=\(boundary)",
+                                                            framing: "Transfer-Encoding: chunked\r\n")).get()
+            try await channel.writeAndFlush(ByteBuffer(string: String(start.utf8.count, radix: 16) + "\r\n" + start + "\r\n")).get()
             // Past MAX_UPLOAD_SIZE (10 MiB) the gateway answers; it then reads at most 16 MiB more and closes.
             var chunk = ByteBuffer(string: String(1 << 20, radix: 16) + "\r\n")
             chunk.writeRepeatingByte(0x55, count: 1 << 20)
@@ -194,14 +184,8 @@ struct BadInputTests {
     @Test func aClientThatSendsItsWholeOversizedBodyBeforeReadingGetsTheAnswer() async throws {
         try await TestGateway.run { t in
             let form = Multipart.synthesis(reference: Data(repeating: 0x55, count: 11 << 20))
-            let port = Int(t.baseURL.split(separator: ":").last!)!
-            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .channelInitializer { $0.pipeline.addHandler(Collector()) }
-                .connect(host: "127.0.0.1", port: port).get()
-            let collector = try await channel.pipeline.handler(type: Collector.self).get()
-            var head = "POST /api/v1/voice/synthesize HTTP/1.1\r\nHost: x\r\nX-API-Key: \(TestGateway.apiKey)\r\n"
-            head += "Content-Type: \(form.contentType)\r\nContent-Length: \(form.body.count)\r\n\r\n"
-            try await channel.writeAndFlush(ByteBuffer(string: head)).get()
+            let (channel, collector) = try await Self.connect(t)
+            try await channel.writeAndFlush(Self.uploadHead(contentType: form.contentType, framing: "Content-Length: \(form.body.count)\r\n")).get()
             try await channel.writeAndFlush(ByteBuffer(bytes: form.body)).get()
             #expect(await eventually { collector.text.contains("\"file_too_large\"") })
             #expect(collector.text.hasPrefix("HTTP/1.1 400 Bad Request"))
@@ -213,19 +197,30 @@ struct BadInputTests {
     @Test func expectContinueIsAnsweredBeforeTheBodyIsSent() async throws {
         try await TestGateway.run { t in
             let form = Multipart.synthesis()
-            let port = Int(t.baseURL.split(separator: ":").last!)!
-            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .channelInitializer { $0.pipeline.addHandler(Collector()) }
-                .connect(host: "127.0.0.1", port: port).get()
-            let collector = try await channel.pipeline.handler(type: Collector.self).get()
-            var head = "POST /api/v1/voice/synthesize HTTP/1.1\r\nHost: x\r\nX-API-Key: \(TestGateway.apiKey)\r\n"
-            head += "Content-Type: \(form.contentType)\r\nContent-Length: \(form.body.count)\r\nExpect: 100-continue\r\n\r\n"
-            try await channel.writeAndFlush(ByteBuffer(string: head)).get()
+            let (channel, collector) = try await Self.connect(t)
+            try await channel.writeAndFlush(Self.uploadHead(contentType: form.contentType,
+                                                            framing: "Content-Length: \(form.body.count)\r\nExpect: 100-continue\r\n")).get()
             #expect(await eventually { collector.text.hasPrefix("HTTP/1.1 100 Continue\r\n") })
             try await channel.writeAndFlush(ByteBuffer(bytes: form.body)).get()
             #expect(await eventually { collector.text.contains("HTTP/1.1 200 OK") })
             try await channel.close().get()
         }
+    }
+
+    /// A raw connection to the gateway, for clients that misbehave in ways an HTTP client will not: it sends
+    /// bytes as given, and its `Collector` keeps what comes back.
+    static func connect(_ t: TestGateway) async throws -> (channel: any Channel, received: Collector) {
+        let port = Int(t.baseURL.split(separator: ":").last!)!
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { $0.pipeline.addHandler(Collector()) }
+            .connect(host: "127.0.0.1", port: port).get()
+        return (channel, try await channel.pipeline.handler(type: Collector.self).get())
+    }
+
+    /// The head of a keyed synthesis upload; `framing` is its Content-Length or Transfer-Encoding line(s).
+    static func uploadHead(contentType: String, framing: String) -> ByteBuffer {
+        ByteBuffer(string: "POST /api/v1/voice/synthesize HTTP/1.1\r\nHost: x\r\nX-API-Key: \(TestGateway.apiKey)\r\n"
+                   + "Content-Type: \(contentType)\r\n\(framing)\r\n")
     }
 
     /// Collects what a raw connection receives, as text.
