@@ -5,6 +5,8 @@
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 #include <ncursesw/curses.h>
 #include <ncursesw/term.h>
 
@@ -20,6 +22,15 @@ static inline attr_t vg_color_pair(int n) { return COLOR_PAIR(n); }
 static inline int vg_key_f(int n) { return KEY_F(n); }
 static inline FILE *vg_stdout(void) { return stdout; }
 static inline FILE *vg_stdin(void) { return stdin; }
+
+// The terminal's real size (TIOCGWINSZ on the output), 0 when it cannot be read. ioctl is variadic: Swift cannot call it.
+static inline int vg_window_size(int *rows, int *cols) {
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_row == 0 || ws.ws_col == 0) return 0;
+    *rows = ws.ws_row;
+    *cols = ws.ws_col;
+    return 1;
+}
 
 // True when the terminal can address the cursor (TERM=dumb cannot).
 static inline int vg_has_cursor_addressing(void) {

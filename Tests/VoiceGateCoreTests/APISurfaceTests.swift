@@ -16,7 +16,7 @@ struct APISurfaceTests {
             #expect(r.json["engine"] as? String == "gpt-sovits")
             let voice = try await t.request(.GET, "/api/v1/voice/health")
             #expect(voice.status == 200)
-            #expect(voice.json["available"] as? Bool == true)
+            #expect(voice.json["sovits_available"] as? Bool == true)
             #expect(voice.json["state"] as? String == "up")
             #expect(voice.json["api"] as? String == "v2")
             #expect((voice.json["summary"] as? String)?.hasPrefix("UP ") == true)

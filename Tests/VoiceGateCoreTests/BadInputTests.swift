@@ -107,6 +107,43 @@ struct BadInputTests {
         }
     }
 
+    /// The crash found by mutation fuzzing: MultipartKit indexed a 128-entry table with a header name's bytes.
+    @Test func aNonTokenByteInAPartHeaderNameIs400AndTheGatewayKeepsServing() async throws {
+        try await TestGateway.run { t in
+            func send(_ body: [UInt8], boundary: String = "B") async throws -> TestResponse {
+                try await t.request(.POST, "/api/v1/voice/synthesize", headers: [("Content-Type", "multipart/form-data; boundary=\(boundary)")],
+                                    body: Data(body))
+            }
+            let reproducer = Array("--B\r\nN".utf8) + [0xC3, 0xA4] + Array("me: x\r\n\r\nhi\r\n--B--\r\n".utf8)
+            Self.expectError(try await send(reproducer), 400, "malformed_multipart")
+            for byte in [0x80, 0xFF, 0x00, 0x7F, 0x28, 0x22, 0x20, 0x0A] as [UInt8] {
+                let body = Array("--B\r\nContent-Disposition: form-data; name=\"text\"\r\nX".utf8) + [byte]
+                    + Array("Y: 1\r\n\r\nhi\r\n--B--\r\n".utf8)
+                Self.expectError(try await send(body), 400, "malformed_multipart")
+            }
+            // Header names and values have a bound: nothing is kept without one.
+            let long = Array("--B\r\nX-Long: ".utf8) + [UInt8](repeating: 0x61, count: 100_000) + Array("\r\n\r\nhi\r\n--B--\r\n".utf8)
+            let tooLong = try await send(long)
+            Self.expectError(tooLong, 400, "malformed_multipart")
+            #expect((tooLong.json["message"] as? String)?.contains("longer than") == true)
+            #expect(try await t.synthesize(.synthesis()).status == 200)
+            #expect(await eventually { Self.incomingFiles(t).filter { $0.hasSuffix(".part") }.isEmpty })
+        }
+    }
+
+    @Test func aBoundaryOutsideRFC2046Is400() async throws {
+        try await TestGateway.run { t in
+            for boundary in ["", String(repeating: "b", count: 71), "caf\u{e9}", "a;b", "\"\"", "ends-in-space "] {
+                let r = try await t.request(.POST, "/api/v1/voice/synthesize",
+                                            headers: [("Content-Type", "multipart/form-data; boundary=\"\(boundary)\"")], body: Data("x".utf8))
+                Self.expectError(r, 400, "malformed_multipart")
+            }
+            var form = Multipart.synthesis()
+            form.boundary = String(repeating: "b", count: 60) + "'()+_,"
+            #expect(try await t.synthesize(form).status == 200)
+        }
+    }
+
     @Test func aTruncatedUploadLeavesNoFile() async throws {
         try await TestGateway.run { t in
             let form = Multipart.synthesis()
@@ -254,8 +291,10 @@ struct BadInputTests {
     @Test func aKnownPathWithTheWrongMethodIs405WithAllow() async throws {
         try await TestGateway.run { t in
             for (method, path, allow) in [(HTTPMethod.GET, "/api/v1/voice/synthesize", "POST"), (.PUT, "/api/v1/voice/synthesize", "POST"),
-                                          (.POST, "/api/v1/voice/health", "GET"), (.DELETE, "/health", "GET"),
-                                          (.POST, "/openapi.json", "GET"), (.POST, "/docs", "GET")] {
+                                          (.TRACE, "/api/v1/voice/synthesize", "POST"), (.RAW(value: "PROPFIND"), "/api/v1/voice/synthesize", "POST"),
+                                          (.POST, "/api/v1/voice/health", "GET, HEAD"), (.DELETE, "/health", "GET, HEAD"),
+                                          (.PATCH, "/health", "GET, HEAD"), (.TRACE, "/health", "GET, HEAD"),
+                                          (.POST, "/openapi.json", "GET, HEAD"), (.POST, "/docs", "GET, HEAD")] {
                 let r = try await t.request(method, path, key: nil)
                 Self.expectError(r, 405, "method_not_allowed")
                 #expect(r.header("Allow") == allow)

@@ -86,7 +86,8 @@ struct ConsoleScreenTests {
                                    ("warning: upstream http://gpu:9880 is DOWN (connection refused)", false)] {
             var snapshot = Self.snapshot()
             snapshot.notice = notice
-            let canvas = MemoryCanvas(width: 100, height: 30)
+            // Wide enough for the log focus's keys (79 columns) and 20 columns of the notice.
+            let canvas = MemoryCanvas(width: 104, height: 30)
             ConsoleRenderer().render(Self.state(), snapshot, on: canvas)
             let footer = canvas.row(29)
             #expect(footer.contains("q: quit") == keysKept)

@@ -101,6 +101,35 @@ struct ConsoleTmuxTests {
         }
     }
 
+    @Test func ctrlRSynthesizesFromTheLogFocusItStartsIn() async throws {
+        try await Session.with { s in
+            #expect(await s.waitFor("fill the form, then Ctrl-R"))
+            await s.keys("C-r")
+            #expect(await s.waitFor("Saved ", timeout: 20))
+            let outputs = try FileManager.default.contentsOfDirectory(atPath: s.dir + "/data/output")
+            #expect(outputs.count == 1)
+        }
+    }
+
+    /// Resizes a second apart, as a script or a tiling window manager makes them: each one is followed.
+    @Test func quickSuccessiveResizesAreEachFollowed() async throws {
+        try await Session.with(width: 100, height: 30) { s in
+            #expect(await s.waitFor("Request log"))
+            for _ in 0..<2 {
+                await s.tmux("resize-window", "-t", s.name, "-x", "120", "-y", "40")
+                await s.tmux("resize-window", "-t", s.name, "-x", "80", "-y", "24")
+                try await Task.sleep(for: .seconds(1))
+                await s.tmux("resize-window", "-t", s.name, "-x", "30", "-y", "8")
+                #expect(await s.waitFor("too small: 30x8", timeout: 5))
+                await s.tmux("resize-window", "-t", s.name, "-x", "80", "-y", "24")
+                #expect(await eventually(timeout: 5) {
+                    let screen = await s.screen()
+                    return screen.contains("Request log") && !screen.contains("too small")
+                })
+            }
+        }
+    }
+
     @Test func aTakenPortStopsWithOneLineBeforeTheConsoleOpens() async throws {
         let taken = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
         try await Session.with(port: taken.localAddress!.port!) { s in

@@ -58,7 +58,7 @@ struct UpstreamErrorMappingTests {
             #expect(health.json["status"] as? String == "degraded")
             #expect(health.json["sovits_available"] as? Bool == false)
             let voice = try await t.request(.GET, "/api/v1/voice/health")
-            #expect(voice.json["available"] as? Bool == false)
+            #expect(voice.json["sovits_available"] as? Bool == false)
             #expect(voice.json["summary"] as? String == "DOWN (connection refused)")
         }
     }

@@ -43,7 +43,7 @@ public struct KeyHandler {
             state.focus = state.focus.moved(by: key == .tab ? 1 : -1)
             return .none
         }
-        if key == .control("r"), state.focus != .log { return state.isRunning ? .none : .synthesize }
+        if key == .control("r") { return state.isRunning ? .none : .synthesize }
         if !state.focus.isTextEntry {
             if key == .character("q") { return .quit }
             if key == .character("?") { state.showHelp = true; return .none }

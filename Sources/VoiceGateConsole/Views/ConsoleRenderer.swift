@@ -93,7 +93,7 @@ public struct ConsoleRenderer {
             hints = "type to filter  Enter: keep filter  Esc: clear filter"
         } else {
             switch state.focus {
-            case .log: hints = "↑↓ PgUp PgDn Home End: scroll  /: filter  Tab: form  ?: help  q: quit"
+            case .log: hints = "↑↓ PgUp/Dn: scroll  /: filter  Tab: form  Ctrl-R: synthesize  ?: help  q: quit"
             case .field(.language): hints = "←→: language  Tab: move  Ctrl-R: synthesize  Esc: back  ?: help  q: quit"
             case .field(.speed), .field(.temperature): hints = "←→ or type: value  Tab: move  Ctrl-R: synthesize  Esc: back  F1: help"
             case .field(.reference): hints = "Ctrl-R: synthesize  Tab: complete path  ←→: cursor  Esc: back  F1: help"

@@ -18,7 +18,7 @@ struct HelpOverlay {
         "  Home/End     start or end of a text field (Ctrl-A/Ctrl-E too)",
         "  Tab          on Reference: complete the file path",
         "  Enter        new line in Text; next field; runs on Synthesize",
-        "  Ctrl-R       synthesize from anywhere in the form",
+        "  Ctrl-R       synthesize, whatever has focus",
         "  Ctrl-U       clear the field",
     ]
 

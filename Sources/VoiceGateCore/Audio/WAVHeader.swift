@@ -17,6 +17,19 @@ public struct WAVHeader: Sendable, Equatable {
         return Double(dataSize) / Double(byteRate)
     }
 
+    /// Why this header cannot describe audio a player can take, or nil: upstream answers are checked before
+    /// their header is passed on (or rewritten for a stream), so an absurd one is a clear error, not a broken file.
+    public var formatProblem: String? {
+        guard [1, 3, 0xFFFE].contains(formatTag) else { return "format tag \(formatTag) is not PCM" }
+        guard (1...32).contains(channels) else { return "\(channels) channels" }
+        guard (1000...768_000).contains(sampleRate) else { return "a sample rate of \(sampleRate) Hz" }
+        guard [8, 16, 24, 32].contains(bitsPerSample) else { return "\(bitsPerSample) bits per sample" }
+        guard byteRate == sampleRate * channels * bitsPerSample / 8 else {
+            return "a byte rate of \(byteRate), not \(sampleRate * channels * bitsPerSample / 8) for its format"
+        }
+        return nil
+    }
+
     /// Parses the header from the first bytes of a file; nil until the `data` chunk's header is in `b`.
     public static func parse(_ b: [UInt8]) -> WAVHeader? {
         guard b.count >= 12, b.ascii(0, 4) == "RIFF" || b.ascii(0, 4) == "RF64", b.ascii(8, 4) == "WAVE" else { return nil }

@@ -48,7 +48,7 @@ public struct AdapterEngine: SynthesisEngine {
             throw GatewayError.upstream("the adapter answered \(response.status.code)",
                                         details: ["upstream_status": .int(Int(response.status.code)), "upstream_body": .string(text)])
         }
-        return ByteChunkReader(response.body)
+        return UpstreamHTTP.reader(for: response)
     }
 
     public func probe(timeout: Double) async -> ProbeOutcome {

@@ -7,15 +7,19 @@ public final class ByteChunkReader: @unchecked Sendable {
     private var pushedBack: [ByteBuffer] = []
     private let onClose: @Sendable () -> Void
     private var closed = false
+    /// The bytes the source said it would send in all (an upstream's Content-Length), when it said.
+    public let declaredLength: Int?
 
-    public init(onClose: @escaping @Sendable () -> Void = {}, next: @escaping () async throws -> ByteBuffer?) {
+    public init(declaredLength: Int? = nil, onClose: @escaping @Sendable () -> Void = {}, next: @escaping () async throws -> ByteBuffer?) {
         self.pulled = next
         self.onClose = onClose
+        self.declaredLength = declaredLength
     }
 
-    public convenience init<Source: AsyncSequence>(_ source: Source, onClose: @escaping @Sendable () -> Void = {}) where Source.Element == ByteBuffer {
+    public convenience init<Source: AsyncSequence>(_ source: Source, declaredLength: Int? = nil, onClose: @escaping @Sendable () -> Void = {})
+        where Source.Element == ByteBuffer {
         var iterator = source.makeAsyncIterator()
-        self.init(onClose: onClose) { try await iterator.next() }
+        self.init(declaredLength: declaredLength, onClose: onClose) { try await iterator.next() }
     }
 
     public func next() async throws -> ByteBuffer? {

@@ -37,7 +37,7 @@ public struct SovitsV2Engine: SynthesisEngine {
             let text = try? await response.body.collect(upTo: 64 * 1024)
             throw Self.mapFailure(status: Int(response.status.code), body: text.map { Data(buffer: $0) } ?? Data())
         }
-        return ByteChunkReader(response.body)
+        return UpstreamHTTP.reader(for: response)
     }
 
     /// GPT-SoVITS answers 400 for its own failures too: tell the client's fault (its reference) from the server's.

@@ -24,6 +24,11 @@ public enum UpstreamHTTP {
         }
     }
 
+    /// The answer's body, with the length its Content-Length promises.
+    static func reader(for response: HTTPClientResponse) -> ByteChunkReader {
+        ByteChunkReader(response.body, declaredLength: response.headers.first(name: "content-length").flatMap { Int($0) })
+    }
+
     /// Turns a transport failure into the gateway's error: refused/unreachable → 502, timed out → 504.
     static func map(_ error: any Error, url: String, timeout: Double) -> GatewayError {
         if let error = error as? GatewayError { return error }

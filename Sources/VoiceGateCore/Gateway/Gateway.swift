@@ -75,17 +75,15 @@ public final class Gateway: Sendable {
         // Middleware applies only to routes added after it, so all of it goes first.
         router.add(middleware: CORSPolicyMiddleware(origins: Set(config.corsOrigins)))
         router.add(middleware: RequestEventMiddleware(log: log, logger: logger))
+        let known = KnownRoutes()
+        router.add(middleware: MethodNotAllowedMiddleware(routes: known))
         let health = HealthController(gateway: self)
         health.addPublicRoutes(to: router)
         DocsController().addRoutes(to: router)
         let api = router.group(RouterPath(config.apiPrefix)).add(middleware: APIKeyMiddleware(verifier: verifier))
         health.addKeyedRoutes(to: api)
         SynthesizeController(gateway: self).addRoutes(to: api)
-        // Outside the key check, as a wrong method is told before a missing key.
-        MethodNotAllowed.add(["health", "openapi.json", "docs"], allow: .get, to: router)
-        let unkeyed = router.group(RouterPath(config.apiPrefix))
-        MethodNotAllowed.add(["voice/health"], allow: .get, to: unkeyed)
-        MethodNotAllowed.add(["voice/synthesize"], allow: .post, to: unkeyed)
+        known.record(router.routes)
         return router
     }
 

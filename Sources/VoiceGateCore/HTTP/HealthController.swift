@@ -22,8 +22,9 @@ struct HealthController {
         let queue_max: Int
     }
 
+    /// The seed's own answer was `{"sovits_available": <bool>}`: clients read that name; the rest is VoiceGate's.
     struct VoiceHealthResponse: ResponseEncodable {
-        let available: Bool
+        let sovits_available: Bool
         let engine: String
         let api: String?
         let upstream_url: String?
@@ -54,7 +55,7 @@ struct HealthController {
             if case .down(let why) = snapshot.upstream { reason = why }
             let embedded = gateway.config.sovitsBaseURL == nil
             return VoiceHealthResponse(
-                available: snapshot.upstream.isAvailable && snapshot.gatewayProblem == nil,
+                sovits_available: snapshot.upstream.isAvailable && snapshot.gatewayProblem == nil,
                 engine: gateway.service.engine.name,
                 api: embedded ? nil : gateway.config.sovitsAPI.rawValue,
                 upstream_url: gateway.config.sovitsBaseURL,

@@ -66,10 +66,24 @@ struct SynthesizeController {
             throw GatewayError.invalid("invalid_content_type", "the body must be multipart/form-data with text and reference_audio fields",
                                        details: ["content_type": contentType.map { .string($0) } ?? .null])
         }
-        guard let parameter = mediaType.parameter, parameter.name.lowercased() == "boundary", !parameter.value.isEmpty,
-              parameter.value.count <= 200, !parameter.value.contains(where: \.isNewline) else {
+        guard let parameter = mediaType.parameter, parameter.name.lowercased() == "boundary" else {
             throw GatewayError.invalid("malformed_multipart", "the multipart/form-data content type has no boundary")
         }
-        return parameter.value
+        let boundary = parameter.value
+        guard (1...70).contains(boundary.utf8.count), boundary.utf8.allSatisfy(isBoundaryCharacter), boundary.last != " " else {
+            throw GatewayError.invalid("malformed_multipart",
+                                       "the multipart boundary must be 1-70 characters of letters, digits and '()+_,-./:=? (RFC 2046)")
+        }
+        return boundary
+    }
+
+    /// RFC 2046 `bchars`. Nothing else may reach the parser: it matches delimiters as bytes, and holds no CR.
+    private static func isBoundaryCharacter(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return Array("'()+_,-./:=? ".utf8).contains(byte)
+        }
     }
 }

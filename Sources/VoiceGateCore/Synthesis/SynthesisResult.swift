@@ -14,6 +14,7 @@ public final class SynthesisResult: @unchecked Sendable {
     public let streaming: Bool
     private let reader: ByteChunkReader
     private let lease: QueueLease?
+    private var sent = 0
 
     init(header: WAVHeader, contentLength: Int?, queueWait: Double, upstreamTime: Double, streaming: Bool,
          reader: ByteChunkReader, lease: QueueLease?) {
@@ -29,15 +30,29 @@ public final class SynthesisResult: @unchecked Sendable {
 
     public var sampleRate: Int { header.sampleRate }
 
-    /// The next piece of the WAV file (header first), nil at the end. A cut upstream stream throws.
+    /// The next piece of the WAV file (header first), nil at the end. A cut upstream stream throws. With a known
+    /// length exactly that many bytes come out: a response must never hold more or fewer than its Content-Length says.
     public func next() async throws -> ByteBuffer? {
+        if let contentLength, sent >= contentLength { return nil }
+        let next: ByteBuffer?
         do {
-            return try await reader.next()
+            next = try await reader.next()
         } catch let error as GatewayError {
             throw error
         } catch {
             throw GatewayError(502, "upstream_stream_cut", "the upstream stream ended early: \(error)")
         }
+        guard var chunk = next else {
+            if let contentLength, sent < contentLength {
+                throw GatewayError(502, "upstream_stream_cut", "the upstream's answer ended after \(sent) of the \(contentLength) bytes its WAV header declares")
+            }
+            return nil
+        }
+        if let contentLength, sent + chunk.readableBytes > contentLength {
+            chunk = chunk.getSlice(at: chunk.readerIndex, length: contentLength - sent)!
+        }
+        sent += chunk.readableBytes
+        return chunk
     }
 
     /// Gives the upstream's place to the next request. Safe to call more than once.

@@ -32,7 +32,7 @@ public final class SynthesisService: Sendable {
         let started = ContinuousClock.now
         do {
             let reader = try await engine.synthesize(request, timeout: timeout)
-            let (header, contentLength) = try await readHeader(reader, streaming: request.stream)
+            let (header, contentLength) = try await Self.readHeader(reader, streaming: request.stream)
             return SynthesisResult(header: header, contentLength: contentLength, queueWait: (started - queued).seconds,
                                    upstreamTime: (ContinuousClock.now - started).seconds, streaming: request.stream,
                                    reader: reader, lease: lease)
@@ -57,7 +57,7 @@ public final class SynthesisService: Sendable {
 
     /// Reads until the WAV header is complete and checks the answer is real audio.
     /// Streams get a header whose sizes say "unknown", which players accept while streaming.
-    private func readHeader(_ reader: ByteChunkReader, streaming: Bool) async throws -> (WAVHeader, Int?) {
+    static func readHeader(_ reader: ByteChunkReader, streaming: Bool) async throws -> (WAVHeader, Int?) {
         var buffered = ByteBuffer()
         var header: WAVHeader?
         while header == nil {
@@ -73,6 +73,15 @@ public final class SynthesisService: Sendable {
             let preview = String(decoding: buffered.readableBytesView.prefix(200), as: UTF8.self)
             throw GatewayError(502, "upstream_bad_response", "the upstream answered with something that is not WAV audio",
                                details: ["preview": .string(preview)])
+        }
+        if let problem = header.formatProblem {
+            throw GatewayError(502, "upstream_bad_response", "the upstream's WAV header declares \(problem)")
+        }
+        let dataEnd = header.dataOffset + header.dataSize
+        if !streaming, !header.dataSizeIsUnknown, let declared = reader.declaredLength, declared < dataEnd {
+            throw GatewayError(502, "upstream_bad_response",
+                               "the upstream's WAV header declares \(dataEnd) bytes but its answer holds \(declared)",
+                               details: ["declared_bytes": .int(dataEnd), "content_length": .int(declared)])
         }
         if header.sampleRate == Self.failureSampleRate, !streaming, !header.dataSizeIsUnknown,
            header.dataSize <= Self.maxHeaderProbe {
@@ -95,11 +104,10 @@ public final class SynthesisService: Sendable {
             return (header, nil)
         }
         reader.pushBack(buffered)
-        let length = header.dataSizeIsUnknown ? nil : header.dataOffset + header.dataSize
-        return (header, length)
+        return (header, header.dataSizeIsUnknown ? nil : dataEnd)
     }
 
-    private func nextOrStreamError(_ reader: ByteChunkReader) async throws -> ByteBuffer? {
+    private static func nextOrStreamError(_ reader: ByteChunkReader) async throws -> ByteBuffer? {
         do {
             return try await reader.next()
         } catch let error as GatewayError {

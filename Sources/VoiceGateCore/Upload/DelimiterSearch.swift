@@ -6,8 +6,6 @@ import Glibc
 /// Looks for a multipart delimiter (CRLF, "--", boundary) in raw bytes: whole, or begun at their end.
 struct DelimiterSearch {
     let bytes: [UInt8]
-    var count: Int { bytes.count }
-
     init(boundary: String) {
         bytes = Array("\r\n--\(boundary)".utf8)
     }
@@ -29,23 +27,6 @@ struct DelimiterSearch {
                 }
                 return raw.count
             }
-        }
-    }
-
-    /// Whether the bytes seen so far end part-way into a delimiter (or right after a whole one).
-    func isPending(after recent: RecentBytes) -> Bool {
-        recent.bytes.withUnsafeBytes { endsWithStart($0) }
-    }
-
-    /// True when, for some k in 1...count, the last k bytes are the delimiter's first k.
-    private func endsWithStart(_ raw: UnsafeRawBufferPointer) -> Bool {
-        guard raw.count > 0 else { return false }
-        let first = bytes[0]
-        return bytes.withUnsafeBytes { delimiter in
-            for start in max(0, raw.count - bytes.count)..<raw.count where raw[start] == first {
-                if memcmp(raw.baseAddress! + start, delimiter.baseAddress!, raw.count - start) == 0 { return true }
-            }
-            return false
         }
     }
 }

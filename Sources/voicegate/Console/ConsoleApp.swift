@@ -32,6 +32,7 @@ final class ConsoleApp: @unchecked Sendable {
         var keys = KeyHandler()
         let renderer = ConsoleRenderer()
         while !stopRequested.load(ordering: .relaxed) {
+            session.followTerminalSize()
             if let finished = runState.withLock({ s -> RunState? in defer { s = nil }; return s }) {
                 state.run = finished
             }

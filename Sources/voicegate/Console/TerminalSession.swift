@@ -55,6 +55,15 @@ final class TerminalSession: @unchecked Sendable {
 
     func redrawAll() { _ = clearok(vg_stdscr(), true) }
 
+    /// Follows the terminal's real size. ncurses learns of a resize only from SIGWINCH as it reads a key, and
+    /// resizes in quick succession can leave it drawing for a size long gone: asked every tick, it cannot.
+    func followTerminalSize() {
+        var rows: Int32 = 0, cols: Int32 = 0
+        guard vg_window_size(&rows, &cols) != 0, rows != vg_lines() || cols != vg_cols() else { return }
+        _ = resizeterm(rows, cols)
+        redrawAll()
+    }
+
     func present() {
         wnoutrefresh(vg_stdscr())
         doupdate()

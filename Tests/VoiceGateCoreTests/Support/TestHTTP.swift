@@ -17,13 +17,13 @@ struct TestResponse {
 
 /// A multipart/form-data body built in memory for tests.
 struct Multipart {
-    let boundary = "test-boundary-\(UInt32.random(in: 0...UInt32.max))"
+    var boundary = "test-boundary-\(UInt32.random(in: 0...UInt32.max))"
     var parts: [(name: String, filename: String?, data: Data)] = []
 
     mutating func field(_ name: String, _ value: String) { parts.append((name, nil, Data(value.utf8))) }
     mutating func file(_ name: String, _ data: Data, filename: String = "ref.wav") { parts.append((name, filename, data)) }
 
-    var contentType: String { "multipart/form-data; boundary=\(boundary)" }
+    var contentType: String { "multipart/form-data; boundary=\"\(boundary)\"" }
 
     var body: Data {
         var out = Data()
