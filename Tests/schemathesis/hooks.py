@@ -1,0 +1,33 @@
+"""Schemathesis hooks (SCHEMATHESIS_HOOKS): values for the part types the synthesis form declares.
+
+The document says reference_audio is WAV, MP3, FLAC or OGG audio of 3-10 s: a schema-valid request carries such
+a file, so positive tests must send one (random bytes are rightly refused with 400 unsupported_audio_format).
+`text` is declared text/plain too: schemathesis 4.32's coverage phase fills a required part without an encoding
+with "" whatever its minLength (`_generate_multipart_body_from_custom_strategies`), and the gateway rightly answers
+400 empty_text. Empty, blank and too long texts are tested in BadInputTests.
+"""
+import struct
+from pathlib import Path
+
+import schemathesis
+from hypothesis import strategies as st
+
+FIXTURES = Path(__file__).resolve().parent.parent / "VoiceGateCoreTests" / "Fixtures"
+
+
+def wav(seconds: float, rate: int, channels: int = 1) -> bytes:
+    frames = int(seconds * rate)
+    samples = b"".join(struct.pack("<h", (i * 7919) % 20000 - 10000) for i in range(frames * channels))
+    block = channels * 2
+    return (b"RIFF" + struct.pack("<I", 36 + len(samples)) + b"WAVEfmt "
+            + struct.pack("<IHHIIHH", 16, 1, channels, rate, rate * block, block, 16)
+            + b"data" + struct.pack("<I", len(samples)) + samples)
+
+
+schemathesis.openapi.media_type("audio/wav", st.sampled_from([wav(3.5, 8000), wav(5, 16000), wav(9.5, 8000, channels=2)]))
+schemathesis.openapi.media_type("audio/mpeg", st.sampled_from([(FIXTURES / name).read_bytes() for name in ("tone-cbr.mp3", "tone-vbr.mp3")]))
+schemathesis.openapi.media_type("audio/flac", st.just((FIXTURES / "tone.flac").read_bytes()))
+schemathesis.openapi.media_type("audio/ogg", st.just((FIXTURES / "tone.ogg").read_bytes()))
+schemathesis.openapi.media_type("text/plain; charset=utf-8", st.text(
+    alphabet=st.characters(categories=("L", "N", "P", "Zs")), min_size=1, max_size=200
+).filter(lambda text: text.strip()).map(lambda text: text.encode()))
