@@ -1,6 +1,17 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+/// `VOICEGATE_FUZZ=1` (set by Fuzz/run.sh): VoiceGateCore and the fuzz targets are built with libFuzzer's coverage
+/// and AddressSanitizer, and can see the core's internals; every other module as usual, so the release build's
+/// dependencies are shared with the ordinary one. Without it the fuzz targets build as stubs that say so.
+let fuzzing = Context.environment["VOICEGATE_FUZZ"] == "1"
+let fuzzSwift: [SwiftSetting] = fuzzing ? [.define("FUZZING"), .unsafeFlags(["-sanitize=fuzzer,address", "-enable-testing"])] : []
+let fuzzLink: [LinkerSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer,address", "-use-ld=lld"])] : []
+let fuzzTargets: [Target] = ["upload", "audio", "upstream-wav", "dotenv"].map { name in
+    .executableTarget(name: "fuzz-\(name)", dependencies: ["VoiceGateCore", "FuzzDriver"], path: "Fuzz/Targets/\(name)",
+                      swiftSettings: fuzzSwift, linkerSettings: fuzzLink)
+}
+
 let package = Package(
     name: "VoiceGate",
     platforms: [.macOS(.v14)],
@@ -21,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
         .target(
@@ -33,6 +45,7 @@ let package = Package(
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -40,8 +53,10 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
+            swiftSettings: fuzzSwift,
             plugins: ["EmbedAssets"]
         ),
+        .target(name: "FuzzDriver", path: "Fuzz/Driver", swiftSettings: fuzzSwift),
         .executableTarget(name: "embed-assets"),
         .plugin(name: "EmbedAssets", capability: .buildTool(), dependencies: ["embed-assets"]),
         .target(
@@ -109,9 +124,10 @@ let package = Package(
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             resources: [.copy("Fixtures")]
         ),
-    ],
+    ] + fuzzTargets,
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 
 /// The HTTP client for upstreams: no redirects, no decompression, bounded connect and idle-read times.
@@ -47,6 +48,10 @@ public enum UpstreamHTTP {
             let reason = error.errnoCode == ECONNREFUSED ? "connection refused" : String(cString: strerror(error.errnoCode))
             return GatewayError(502, "upstream_unavailable", "cannot connect to the upstream at \(url) (\(reason))",
                                 details: ["upstream": .string(url), "reason": .string(reason)])
+        }
+        if error is HTTPParserError {
+            return GatewayError(502, "upstream_bad_response", "the upstream at \(url) did not answer in HTTP (\(error))",
+                                details: ["upstream": .string(url)])
         }
         if error is CancellationError { return GatewayError(499, "client_closed", "the client went away") }
         return GatewayError(502, "upstream_unavailable", "the upstream request failed: \(describe(error))", details: ["upstream": .string(url)])

@@ -28,6 +28,8 @@ struct TestGateway {
         case refused
         /// No SOVITS_BASE_URL: the embedded espeak-ng engine.
         case embedded
+        /// An upstream the test runs itself.
+        case url(String)
     }
 
     /// Starts everything, runs `body`, then shuts everything down gracefully.
@@ -69,6 +71,8 @@ struct TestGateway {
                 vars["SOVITS_BASE_URL"] = "http://127.0.0.1:\(try unusedPort())"
             case .embedded:
                 break
+            case .url(let url):
+                vars["SOVITS_BASE_URL"] = url
             }
             vars.merge(env) { _, new in new }
             let gateway = try Gateway(config: try GatewayConfig.from(vars), logger: logger)
