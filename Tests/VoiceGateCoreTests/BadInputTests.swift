@@ -154,6 +154,21 @@ struct BadInputTests {
         }
     }
 
+    @Test func aBodyShorterThanItsContentLengthIs400AndLeavesNoFile() async throws {
+        try await TestGateway.run { t in
+            let form = Multipart.synthesis()
+            let (channel, collector) = try await Self.connect(t)
+            try await channel.writeAndFlush(Self.uploadHead(contentType: form.contentType, framing: "Content-Length: \(form.body.count + 1000)\r\n")).get()
+            try await channel.writeAndFlush(ByteBuffer(bytes: form.body)).get()
+            // The client says it is done sending, 1000 bytes short, and waits for the answer.
+            try await channel.close(mode: .output).get()
+            #expect(await eventually { collector.text.contains("\"bad_request\"") })
+            #expect(collector.text.hasPrefix("HTTP/1.1 400 Bad Request"))
+            #expect(collector.text.lowercased().contains("x-request-id"))
+            #expect(await eventually { Self.incomingFiles(t).filter { $0.hasSuffix(".part") }.isEmpty })
+        }
+    }
+
     @Test func aClientDisconnectingMidUploadLeavesNoTempFile() async throws {
         try await TestGateway.run { t in
             let form = Multipart.synthesis(reference: TestAudio.wav(seconds: 8, sampleRate: 44100))

@@ -117,7 +117,11 @@ class Answer:
 
 def exchange(port, raw, timeout=15.0, half_close=False):
     """Sends raw bytes, reads one response. `complete`: the body arrived whole per its framing."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+    try:
+        connection = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    except OSError as e:
+        return Answer(error=type(e).__name__)
+    with connection as s:
         try:
             s.sendall(raw)
             if half_close:
@@ -292,7 +296,11 @@ def main():
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
-    upstream = ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
+    class QuietServer(ThreadingHTTPServer):
+        def handle_error(self, request, client_address):
+            pass  # the gateway drops upstream connections whose client left: not this script's problem
+
+    upstream = QuietServer(("127.0.0.1", 0), Upstream)
     upstream.daemon_threads = True
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
     data = tempfile.mkdtemp(prefix="voicegate-blackbox-")
@@ -312,8 +320,10 @@ def main():
         boundary = b"blackbox7MA4YWxkTrZu0gW"
         reference = wav(3.5)
         base = form(boundary, [(b"text", b"Hello there."), (b"language", b"en")], reference)
-        for _ in range(20):  # warm up: the reference stored, connections and buffers in use once
-            exchange(port, request(base, b"multipart/form-data; boundary=" + boundary))
+        # Warm up at the run's concurrency: the reference stored, and the upstream client's pool holding as many
+        # kept-alive connections as the runs will use (those are reused, not leaked).
+        with ThreadPoolExecutor(args.concurrency) as pool:
+            list(pool.map(lambda _: exchange(port, request(base, b"multipart/form-data; boundary=" + boundary)), range(20 * args.concurrency)))
         fd0, rss0 = settle(server.pid, 0, 3), rss_kib(server.pid)
 
         def phase(name, jobs, checker):
@@ -345,7 +355,8 @@ def main():
             print(f"  descriptors {fd0} before, {fd1} after; RSS {rss0 / 1024:.1f} MiB before, {(mid or rss1) / 1024:.1f} MiB half-way, "
                   f"{rss1 / 1024:.1f} MiB after, peak {max(peak, rss1) / 1024:.1f} MiB; partial upload files left: {len(partial)}")
             if fd1 > fd0 + 2:
-                problems.append(f"{name}: descriptors grew from {fd0} to {fd1}")
+                targets = sorted(os.readlink(f"/proc/{server.pid}/fd/{fd}") for fd in os.listdir(f"/proc/{server.pid}/fd"))
+                problems.append(f"{name}: descriptors grew from {fd0} to {fd1}: {targets}")
             if mid is not None and rss1 - mid > 8 * 1024:
                 problems.append(f"{name}: RSS grew {(rss1 - mid) / 1024:.1f} MiB in the second half")
             if partial:

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import NIOHTTP1
 
 /// The seed's `ErrorResponse`: `{"success": false, "error": code, "message": text, "details": {...} | null}`.
 struct ErrorResponseBody: Encodable {
@@ -57,6 +58,9 @@ extension GatewayError: HTTPResponseError {
             default: name = "internal_error"
             }
             return GatewayError(code, name, error.body ?? error.status.reasonPhrase)
+        case let error as HTTPParserError:
+            // The request's own framing broke while its body was read (the upstream's is mapped where it is read).
+            return GatewayError(400, "bad_request", "the request's body broke off before its Content-Length or last chunk (\(error.debugDescription))")
         case is CancellationError: return GatewayError(499, "client_closed", "the client closed the connection")
         default: return .internalError("unexpected error: \(error)")
         }
