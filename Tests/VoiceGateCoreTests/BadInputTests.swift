@@ -303,6 +303,23 @@ struct BadInputTests {
         }
     }
 
+    /// What NIO's parser refuses before any request exists still gets the ErrorResponse and a request id.
+    @Test(arguments: ["BREW /health HTTP/1.1\r\nHost: x\r\n\r\n", "GET /health HTTP/9.9\r\n\r\n",
+                      "GET /health HTTP/1.1\r\nX-Huge: " + String(repeating: "a", count: 100_000) + "\r\n\r\n",
+                      "GET /health HTTP/1.1\r\nBad Header Name: x\r\n\r\n"])
+    func anUnparsableRequestIsAJSON400WithARequestID(raw: String) async throws {
+        try await TestGateway.run { t in
+            let (channel, collector) = try await Self.connect(t)
+            try await channel.writeAndFlush(ByteBuffer(string: raw)).get()
+            #expect(await eventually { collector.text.contains("\"bad_request\"") })
+            let head = collector.text.lowercased()
+            #expect(head.hasPrefix("http/1.1 400 bad request"))
+            #expect(head.contains("x-request-id: ") && head.contains("content-type: application/json"))
+            #expect(await eventually { !channel.isActive })
+            #expect(try await t.request(.GET, "/health", key: nil).status == 200)
+        }
+    }
+
     @Test func aKnownPathWithTheWrongMethodIs405WithAllow() async throws {
         try await TestGateway.run { t in
             for (method, path, allow) in [(HTTPMethod.GET, "/api/v1/voice/synthesize", "POST"), (.PUT, "/api/v1/voice/synthesize", "POST"),

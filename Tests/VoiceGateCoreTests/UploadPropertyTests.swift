@@ -41,13 +41,7 @@ struct UploadPropertyTests {
     static func parse(_ body: [UInt8], boundary: String, chunks: [Int]) -> Result<(SynthesisFields, UploadSink.Outcome?), GatewayError> {
         let parser = UploadBodyParser(boundary: boundary, store: store, limits: limits)
         do {
-            var offset = 0, index = 0
-            while offset < body.count {
-                let n = min(chunks[index % chunks.count], body.count - offset)
-                try parser.consume(ByteBuffer(bytes: body[offset..<offset + n]))
-                offset += n
-                index += 1
-            }
+            try parser.consume(body, inPiecesOf: chunks)
             return .success(try parser.finish())
         } catch {
             parser.discard()

@@ -41,13 +41,7 @@ enum UploadTarget {
     static func parse(_ body: [UInt8], boundary: String, chunkSizes: [Int]) -> Summary {
         let parser = UploadBodyParser(boundary: boundary, store: store, limits: limits)
         do {
-            var offset = 0, index = 0
-            while offset < body.count {
-                let n = min(chunkSizes[index % chunkSizes.count], body.count - offset)
-                try parser.consume(ByteBuffer(bytes: body[offset..<offset + n]))
-                offset += n
-                index += 1
-            }
+            try parser.consume(body, inPiecesOf: chunkSizes)
             let (fields, outcome) = try parser.finish()
             var file: [UInt8]?
             if case .new(let incoming) = outcome { file = FileManager.default.contents(atPath: incoming.path).map { [UInt8]($0) } }

@@ -91,7 +91,7 @@ public final class Gateway: Sendable {
         -> some ApplicationProtocol {
         Application(
             router: makeRouter(),
-            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler(), ClientCloseDetector(),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ProtocolErrorBody(), ExpectContinueHandler(), ClientCloseDetector(),
                                                                             UnreadBodyLimiter()],
                                                 idleTimeout: .milliseconds(Int64(config.clientIdleTimeout * 1000)))),
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "VoiceGate/\(Self.version)"),

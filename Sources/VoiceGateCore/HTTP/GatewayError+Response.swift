@@ -37,10 +37,14 @@ extension GatewayError: HTTPResponseError {
     }
 
     func jsonResponse() -> Response {
+        Response(status: status, headers: headers, body: .init(byteBuffer: jsonBody()))
+    }
+
+    /// The `ErrorResponse` JSON.
+    func jsonBody() -> ByteBuffer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(ErrorResponseBody(error: code, message: message, details: details))) ?? Data()
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return ByteBuffer(bytes: (try? encoder.encode(ErrorResponseBody(error: code, message: message, details: details))) ?? Data())
     }
 
     /// Any error as the gateway's error: its own kinds pass through, HTTP errors keep their status.

@@ -55,6 +55,17 @@ final class UploadBodyParser {
         }
     }
 
+    /// Consumes `bytes` cut into pieces of the given sizes, in turn: the tests' and fuzzer's way to vary the chunking.
+    func consume(_ bytes: [UInt8], inPiecesOf sizes: [Int]) throws {
+        var offset = 0, index = 0
+        while offset < bytes.count {
+            let n = min(max(1, sizes[index % sizes.count]), bytes.count - offset)
+            try consume(ByteBuffer(bytes: bytes[offset..<offset + n]))
+            offset += n
+            index += 1
+        }
+    }
+
     /// The fields and the upload, once the whole body has been consumed. After a throw, call `discard()`.
     func finish() throws -> (SynthesisFields, UploadSink.Outcome?) {
         guard framing.isComplete else {
