@@ -13,7 +13,7 @@ struct ConsoleLauncher {
         let book = ConsoleLogBook()
         var logger = Logger(label: "voicegate") { _ in ConsoleLogHandler(book: book) }
         logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
-        let gateway = GatewayRunner.makeGateway(config, logger: logger)
+        let gateway = await GatewayRunner.makeGateway(config, logger: logger)
         let dataDir = GatewayConfig.absolute(config.dataDir)
         let reference = dataDir + "/sample-voice.wav"
         if !FileManager.default.fileExists(atPath: reference) {

@@ -36,9 +36,9 @@ struct GatewayRunner {
     }
 
     /// The gateway for `config`, or one clear line and exit 1.
-    static func makeGateway(_ config: GatewayConfig, logger: Logger) -> Gateway {
+    static func makeGateway(_ config: GatewayConfig, logger: Logger) async -> Gateway {
         do {
-            return try Gateway(config: config, logger: logger)
+            return try await Gateway(config: config, logger: logger)
         } catch {
             VoiceGateCommand.fail("\(error)")
         }
@@ -54,7 +54,8 @@ struct GatewayRunner {
         } else {
             logger.info("\(gateway.keyDescription)")
         }
-        logger.info("references stored in \(gateway.store.directory) (upstream sees \(c.upstreamRefDir)); queue: \(c.maxConcurrency) at a time, \(c.queueMax) waiting")
+        logger.info("keys, usage and history in \(gateway.storeLocation.description)")
+        logger.info("references stored in \(gateway.references.directory) (upstream sees \(c.upstreamRefDir)); queue: \(c.maxConcurrency) at a time, \(c.queueMax) waiting")
     }
 
     /// Binds and releases the listening address, so a taken port or a bad host stops startup with one clear

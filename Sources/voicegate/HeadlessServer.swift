@@ -12,7 +12,7 @@ struct HeadlessServer {
     func run() async {
         var logger = Logger(label: "voicegate") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
-        let gateway = GatewayRunner.makeGateway(config, logger: logger)
+        let gateway = await GatewayRunner.makeGateway(config, logger: logger)
         if let problem = await GatewayRunner.listenProblem(config) { VoiceGateCommand.fail(problem) }
         GatewayRunner.logStartup(gateway, logger: logger)
         do {

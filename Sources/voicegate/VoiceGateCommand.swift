@@ -11,7 +11,8 @@ struct VoiceGateCommand: AsyncParsableCommand {
         With no flags on a terminal, opens the operator console; --server runs the same gateway headless.
         Settings come from the environment, a .env file and these flags (flags win). See README.md.
         """,
-        version: Gateway.version
+        version: Gateway.version,
+        subcommands: [KeysCommand.self]
     )
 
     @Flag(name: .long, help: "Run headless (no terminal UI), for systemd and containers.")

@@ -9,7 +9,7 @@ struct ConfigTests {
         #expect(c.appName == "Voice Cloning API" && c.apiPrefix == "/api/v1" && c.maxUploadSize == 10_485_760)
         #expect(c.corsOrigins == ["http://localhost:3000", "http://localhost:5173"])
         #expect(c.host == "127.0.0.1" && c.port == 8000 && c.sovitsTimeout == 300)
-        #expect(c.sovitsBaseURL == nil && c.engineName == "espeak-ng (embedded)")
+        #expect(c.sovitsBaseURL == nil && c.storeURL == nil)
         #expect(c.maxConcurrency == 1 && c.refMinSeconds == 3 && c.refMaxSeconds == 10)
     }
 
@@ -64,11 +64,25 @@ struct ConfigTests {
         #expect(again == key && second == .loaded(path: path))
     }
 
-    @Test func verifierAcceptsOnlyTheKey() {
-        let verifier = APIKeyVerifier(key: "correct-horse-battery-staple")
-        #expect(verifier.verify("correct-horse-battery-staple"))
-        #expect(!verifier.verify("correct-horse-battery-stapl"))
-        #expect(!verifier.verify(""))
-        #expect(!verifier.verify(nil))
+    @Test func keyRingAcceptsOnlyEnabledKeys() {
+        let ring = KeyRing([KeyRecord(name: "a", role: .admin, keyHash: KeyRecord.hash("correct-horse-battery-staple")),
+                            KeyRecord(name: "b", role: .client, keyHash: KeyRecord.hash("off-key-0123456789"), enabled: false)])
+        #expect(ring.authenticate("correct-horse-battery-staple")?.name == "a")
+        #expect(ring.authenticate("correct-horse-battery-stapl") == nil)
+        #expect(ring.authenticate("off-key-0123456789") == nil)
+        #expect(ring.authenticate("") == nil)
+        #expect(ring.authenticate(nil) == nil)
+        #expect(KeyRecord.hash("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+
+    @Test func storeURLSchemes() throws {
+        #expect(try StoreLocation.parse(nil, dataDir: "/srv/vg") == .sqlite(path: "/srv/vg/voicegate.db"))
+        #expect(try StoreLocation.parse("sqlite:///tmp/x.db", dataDir: "/srv/vg") == .sqlite(path: "/tmp/x.db"))
+        #expect(throws: ConfigError.self) { try GatewayConfig.from(["STORE_URL": "postgres://db/voicegate"]) }
+        do {
+            _ = try GatewayConfig.from(["STORE_URL": "postgres://db/voicegate"])
+        } catch {
+            #expect("\(error)" == "STORE_URL scheme postgres is not supported yet (only sqlite://PATH)")
+        }
     }
 }

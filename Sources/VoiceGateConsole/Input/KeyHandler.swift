@@ -22,6 +22,9 @@ public struct KeyHandler {
         case .function(1):
             state.showHelp.toggle()
             return .none
+        case .function(2):
+            state.showKeys.toggle()
+            return .none
         case .resize: return .redraw
         default: break
         }
@@ -58,6 +61,10 @@ public struct KeyHandler {
     }
 
     private func handleLog(_ key: Key, _ state: inout ConsoleState) -> ConsoleAction {
+        if key == .character("k") {
+            state.showKeys.toggle()
+            return .none
+        }
         let maxScroll = max(0, logLineCount - logPageSize)
         switch key {
         case .up: state.logScroll = min(maxScroll, state.logScroll + 1)

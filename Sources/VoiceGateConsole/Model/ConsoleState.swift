@@ -50,6 +50,8 @@ public struct ConsoleState: Sendable {
     public var filter = ""
     public var editingFilter = false
     public var showHelp = false
+    /// The keys view takes the log's place (k on the log, F2 anywhere).
+    public var showKeys = false
     public var run: RunState = .idle
     public var completions: [String] = []
     public var ascii = false

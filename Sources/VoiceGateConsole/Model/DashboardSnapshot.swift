@@ -17,10 +17,23 @@ public struct DashboardSnapshot: Sendable {
     /// How many of the kept events carry an error code (each takes two lines in the log).
     public var keptErrors: Int
     public var notice: String?
+    /// Each key's use against its limits, for the keys view.
+    public var keys: [KeyRow]
+
+    public struct KeyRow: Sendable, Equatable {
+        public var usage: UsageMeter.KeyView
+        /// Requests of this key waiting in the queue.
+        public var waiting: Int
+
+        public init(usage: UsageMeter.KeyView, waiting: Int) {
+            self.usage = usage
+            self.waiting = waiting
+        }
+    }
 
     public init(title: String, listen: String, engineLine: String, upstream: HealthMonitor.UpstreamState, uptime: TimeInterval,
                 figures: RequestLog.Figures, queued: Int, events: [RequestEvent], totalEvents: Int? = nil, keptErrors: Int? = nil,
-                notice: String? = nil) {
+                notice: String? = nil, keys: [KeyRow] = []) {
         self.title = title
         self.listen = listen
         self.engineLine = engineLine
@@ -32,14 +45,22 @@ public struct DashboardSnapshot: Sendable {
         self.totalEvents = totalEvents ?? events.count
         self.keptErrors = keptErrors ?? events.filter { $0.errorCode != nil }.count
         self.notice = notice
+        self.keys = keys
     }
 
     /// `eventLimit` nil takes the whole history (for filtering); otherwise only the newest that many.
-    public static func of(_ gateway: Gateway, listen: String, notice: String?, eventLimit: Int? = nil, now: Date = Date()) -> DashboardSnapshot {
+    public static func of(_ gateway: Gateway, listen: String, notice: String?, eventLimit: Int? = nil, withKeys: Bool = false,
+                          now: Date = Date()) -> DashboardSnapshot {
         let (events, total) = gateway.log.events(last: eventLimit ?? Int.max)
+        var keys: [KeyRow] = []
+        if withKeys {
+            let waiting = gateway.service.queue.waitingByLane
+            keys = gateway.meter.views(for: gateway.keys.all).map { KeyRow(usage: $0, waiting: waiting[$0.name] ?? 0) }
+        }
         return DashboardSnapshot(title: "VoiceGate \(Gateway.version)", listen: listen, engineLine: gateway.engineDescription,
                                  upstream: gateway.monitor.snapshot.upstream, uptime: now.timeIntervalSince(gateway.startedAt),
                                  figures: gateway.log.figures(now: now), queued: gateway.service.queue.snapshot.waiting,
-                                 events: events, totalEvents: total, keptErrors: gateway.log.keptErrorCount, notice: notice)
+                                 events: events, totalEvents: total, keptErrors: gateway.log.keptErrorCount, notice: notice,
+                                 keys: keys)
     }
 }

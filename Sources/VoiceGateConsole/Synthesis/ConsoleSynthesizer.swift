@@ -11,8 +11,21 @@ public struct ConsoleSynthesizer: Sendable {
     }
 
     /// `progress` receives the queue position while waiting (nil once running). Cancellation leaves no file.
+    /// The name the console's syntheses go by in the log, the history and the queue's lanes.
+    public static let keyName = "console"
+
     public func run(_ form: SynthesisForm, outputFolder: String, progress: @escaping @Sendable (Int?) -> Void) async -> RunState {
         let started = ContinuousClock.now
+        let trace = SynthesisTrace(engine: gateway.service.engine.name, arrived: started)
+        let recorder = gateway.recorder
+        recorder.requestStarted()
+        let path = "\(gateway.config.apiPrefix)/voice/synthesize"
+        func record(status: Int, bytes: Int, failure: GatewayError?) {
+            recorder.finished(RequestEvent(time: Date(), id: RequestID.make(), client: "console", method: "POST", path: path, status: status,
+                                           latency: 0, bytes: bytes, errorCode: failure?.code, message: failure?.message,
+                                           key: Self.keyName, route: path, synthesis: trace.current),
+                              started: started)
+        }
         let ticket = gateway.service.queue.makeTicket()
         let queue = gateway.service.queue
         let watcher = Task {
@@ -27,9 +40,11 @@ public struct ConsoleSynthesizer: Sendable {
         do {
             let validated = try form.validated()
             let referencePath = (form.reference as NSString).expandingTildeInPath
-            let reference = try gateway.store.importFile(atPath: referencePath, limits: gateway.limits)
+            let reference = try gateway.references.importFile(atPath: referencePath, limits: gateway.limits)
             let request = SynthesisRequest(validated, reference: reference)
-            let result = try await gateway.service.synthesize(request, ticket: ticket)
+            let keepText = gateway.config.historyStoreText
+            trace.update { $0.describe(text: request.text, language: request.language, referenceHash: reference.contentHash, keepText: keepText) }
+            let result = try await gateway.service.synthesize(request, ticket: ticket, lane: Self.keyName, trace: trace)
             defer { result.finish() }
             let firstByte = (ContinuousClock.now - started).seconds
             let destination = form.outputPath(folder: outputFolder)
@@ -59,8 +74,7 @@ public struct ConsoleSynthesizer: Sendable {
             let decoded = try? PCMDecoder.decodeWAV([UInt8](audio))
             let samples = decoded?.samples ?? []
             let rate = decoded?.sampleRate ?? result.sampleRate
-            gateway.recordRequest(client: "console", method: "POST", path: "\(gateway.config.apiPrefix)/voice/synthesize",
-                                  status: 200, started: started, bytes: bytes, failure: nil)
+            record(status: 200, bytes: bytes, failure: nil)
             return .finished(ConsoleResult(path: destination, duration: Double(samples.count) / Double(max(1, rate)), sampleRate: rate,
                                            timeToFirstByte: firstByte, total: (ContinuousClock.now - started).seconds,
                                            peaks: Waveform.peaks(samples, count: 400)))
@@ -68,8 +82,7 @@ public struct ConsoleSynthesizer: Sendable {
             if let temporary { unlink(temporary) }
             let cancelled = error is CancellationError || Task.isCancelled
             let failure = cancelled ? GatewayError(499, "client_closed", "cancelled from the console") : GatewayError.from(error)
-            gateway.recordRequest(client: "console", method: "POST", path: "\(gateway.config.apiPrefix)/voice/synthesize",
-                                  status: failure.statusCode, started: started, bytes: bytes, failure: failure)
+            record(status: failure.statusCode, bytes: bytes, failure: failure)
             return cancelled ? .cancelled : .failed("\(failure.code): \(failure.message)")
         }
     }

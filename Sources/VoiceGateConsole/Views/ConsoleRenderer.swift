@@ -44,7 +44,11 @@ public struct ConsoleRenderer {
                             form: Rect(x: 0, y: body.y + body.height - formHeight - resultHeight, width: w, height: formHeight),
                             result: Rect(x: 0, y: body.y + body.height - resultHeight, width: w, height: resultHeight))
         }
-        LogPane().render(state, snapshot.events, total: snapshot.totalEvents, in: layout.log, on: canvas)
+        if state.showKeys {
+            KeysPane().render(state, snapshot.keys, in: layout.log, on: canvas)
+        } else {
+            LogPane().render(state, snapshot.events, total: snapshot.totalEvents, in: layout.log, on: canvas)
+        }
         FormPane().render(state, in: layout.form, on: canvas)
         ResultPane().render(state, in: layout.result, on: canvas, now: now)
         renderFooter(state, snapshot, canvas)
@@ -93,7 +97,8 @@ public struct ConsoleRenderer {
             hints = "type to filter  Enter: keep filter  Esc: clear filter"
         } else {
             switch state.focus {
-            case .log: hints = "↑↓ PgUp/Dn: scroll  /: filter  Tab: form  Ctrl-R: synthesize  ?: help  q: quit"
+            case .log where state.showKeys: hints = "k: request log  Tab: form  Ctrl-R: synthesize  ?: help  q: quit"
+            case .log: hints = "↑↓ scroll  /: filter  k: keys  Tab: form  Ctrl-R: synthesize  ?: help  q: quit"
             case .field(.language): hints = "←→: language  Tab: move  Ctrl-R: synthesize  Esc: back  ?: help  q: quit"
             case .field(.speed), .field(.temperature): hints = "←→ or type: value  Tab: move  Ctrl-R: synthesize  Esc: back  F1: help"
             case .field(.reference): hints = "Ctrl-R: synthesize  Tab: complete path  ←→: cursor  Esc: back  F1: help"

@@ -12,6 +12,7 @@ struct HelpOverlay {
         "Request log",
         "  Up/Down PgUp/PgDn   scroll back;  Home oldest;  End follow new",
         "  /            filter (Enter keeps it, Esc clears it)",
+        "  k or F2      keys: each key's use today against its limits, in flight",
         "Form",
         "  Left/Right   change language, speed, temperature (or type a number)",
         "  Left/Right   in a text field: move the cursor; Del deletes at it",

@@ -11,7 +11,7 @@ struct LogPane {
     }
 
     /// Most telling first, so narrow panes clip the least useful part: time, status, latency, bytes, client,
-    /// request id, then method and path (the routes are few and differ early). With the client column as wide
+    /// key name, request id, then method and path (the routes are few and differ early). With the client column as wide
     /// as the clients in view, an 80-column terminal shows the whole line and the side-by-side log at 120 still
     /// shows the id a client quotes. An error's reason gets a line of its own.
     static func lines(_ e: RequestEvent, clientWidth: Int = maxClientWidth) -> [String] {
@@ -20,7 +20,7 @@ struct LogPane {
             : e.client.padding(toLength: clientWidth, withPad: " ", startingAt: 0)
         let bytes = Self.bytes(e.bytes)
         let main = "\(clock(e.time)) \(e.status) \(latency) \(bytes + String(repeating: " ", count: max(0, 7 - bytes.count))) "
-            + "\(client) \(e.id.prefix(8)) \(e.method) \(e.path)"
+            + "\(client) \(e.key.map { $0 + " " } ?? "")\(e.id.prefix(8)) \(e.method) \(e.path)"
         guard let code = e.errorCode else { return [main] }
         return [main, "  ↳ \(code): \(e.message ?? "")"]
     }

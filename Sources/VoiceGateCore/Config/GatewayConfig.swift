@@ -40,6 +40,11 @@ public struct GatewayConfig: Sendable {
     /// (its partial file is removed). Waiting for the upstream does not count: the request has been read.
     public var clientIdleTimeout: Double = 60
     public var espeakCommand = "espeak-ng"
+    /// Where keys, usage and history live; nil means `sqlite://DATA_DIR/voicegate.db`.
+    public var storeURL: String?
+    public var historyDays = 30
+    public var historyStoreText = false
+    public var metricsPublic = false
 
     public init() {}
 
@@ -49,7 +54,7 @@ public struct GatewayConfig: Sendable {
         "SOVITS_TIMEOUT", "MAX_UPLOAD_SIZE", "ALLOWED_AUDIO_FORMATS", "LOG_LEVEL", "HOST", "PORT", "SOVITS_API",
         "SOVITS_REF_DIR", "SOVITS_REF_PATH", "SOVITS_MAX_CONCURRENCY", "QUEUE_MAX", "QUEUE_TIMEOUT",
         "REF_MIN_SECONDS", "REF_MAX_SECONDS", "DATA_DIR", "HEALTH_INTERVAL", "SHUTDOWN_GRACE", "CLIENT_IDLE_TIMEOUT",
-        "ESPEAK_COMMAND",
+        "ESPEAK_COMMAND", "STORE_URL", "HISTORY_DAYS", "HISTORY_STORE_TEXT", "METRICS_PUBLIC",
     ]
 
     /// Builds a configuration from a merged set of variables (later sources already applied over earlier).
@@ -118,6 +123,11 @@ public struct GatewayConfig: Sendable {
         if let x = v("SHUTDOWN_GRACE") { c.shutdownGrace = try seconds(x, "SHUTDOWN_GRACE", allowZero: true) }
         if let x = v("CLIENT_IDLE_TIMEOUT") { c.clientIdleTimeout = try seconds(x, "CLIENT_IDLE_TIMEOUT") }
         if let x = v("ESPEAK_COMMAND"), !x.isEmpty { c.espeakCommand = x }
+        if let x = v("STORE_URL"), !x.isEmpty { c.storeURL = x }
+        _ = try c.storeLocation
+        if let x = v("HISTORY_DAYS") { c.historyDays = try int(x, "HISTORY_DAYS", min: 1, max: 36500) }
+        if let x = v("HISTORY_STORE_TEXT") { c.historyStoreText = try bool(x, "HISTORY_STORE_TEXT") }
+        if let x = v("METRICS_PUBLIC") { c.metricsPublic = try bool(x, "METRICS_PUBLIC") }
         return c
     }
 
@@ -127,9 +137,8 @@ public struct GatewayConfig: Sendable {
     /// The reference folder as the upstream sees it.
     public var upstreamRefDir: String { refPath ?? absoluteRefDir }
 
-    public var engineName: String {
-        guard sovitsBaseURL != nil else { return "espeak-ng (embedded)" }
-        return sovitsAPI == .v2 ? "gpt-sovits" : "adapter"
+    public var storeLocation: StoreLocation {
+        get throws { try StoreLocation.parse(storeURL, dataDir: dataDir) }
     }
 
     public static func absolute(_ path: String) -> String {

@@ -14,9 +14,17 @@ public struct RequestEvent: Sendable, Equatable {
     public var bytes: Int
     public var errorCode: String?
     public var message: String?
+    /// The key's name (never the key); nil when none was presented or accepted.
+    public var key: String?
+    /// The route's pattern (`/api/v1/keys/{name}`), which keeps metric labels few; Hummingbird names an unmatched
+    /// request's `NotFound`.
+    public var route: String?
+    /// Set when the request was a synthesis: what its history row and figures need.
+    public var synthesis: SynthesisFacts?
 
     public init(time: Date, id: String, client: String, method: String, path: String, status: Int, latency: Double,
-                bytes: Int, errorCode: String? = nil, message: String? = nil) {
+                bytes: Int, errorCode: String? = nil, message: String? = nil, key: String? = nil, route: String? = nil,
+                synthesis: SynthesisFacts? = nil) {
         self.time = time
         self.id = id
         self.client = client
@@ -27,6 +35,9 @@ public struct RequestEvent: Sendable, Equatable {
         self.bytes = bytes
         self.errorCode = errorCode
         self.message = message
+        self.key = key
+        self.route = route
+        self.synthesis = synthesis
     }
 
     public var isError: Bool { status >= 400 || errorCode != nil }

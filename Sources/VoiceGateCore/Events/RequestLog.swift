@@ -82,6 +82,8 @@ public final class RequestLog: Sendable {
     /// How many kept events carry an error code, without copying the history.
     public var keptErrorCount: Int { state.withLock { $0.keptErrors } }
 
+    public var inFlight: Int { state.withLock { $0.inFlight } }
+
     public var lastSequence: Int { state.withLock { $0.nextSequence - 1 } }
 
     public func figures(now: Date = Date()) -> Figures {

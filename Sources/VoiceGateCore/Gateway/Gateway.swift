@@ -5,7 +5,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 
-/// The embedded proxy core: configuration, key, engine, queue, health, request log and HTTP routes.
+/// The embedded proxy core: configuration, keys, engine, queue, health, store, recorder and HTTP routes.
 /// `voicegate --server` and the console both run exactly this.
 public final class Gateway: Sendable {
     public static let version = "0.1.0"
@@ -13,25 +13,43 @@ public final class Gateway: Sendable {
 
     public let config: GatewayConfig
     public let keySource: APIKeySource
-    public let apiKey: String
-    let verifier: APIKeyVerifier
-    public let store: ReferenceStore
+    public let references: ReferenceStore
     public let limits: ReferenceLimits
     public let service: SynthesisService
     public let monitor: HealthMonitor
     public let log: RequestLog
+    public let recorder: RequestRecorder
+    public let keys: KeyRing
+    public let meter: UsageMeter
+    public let database: any GatewayStore
+    public let storeLocation: StoreLocation
+    let metrics: GatewayMetrics
+    let history: HistoryWriter
+    let storeSync: StoreSync
     public let startedAt = Date()
     let httpClient: HTTPClient?
     let logger: Logger
 
-    public init(config: GatewayConfig, logger: Logger) throws {
+    public init(config: GatewayConfig, logger: Logger) async throws {
         self.config = config
         self.logger = logger
-        (apiKey, keySource) = try APIKeyStore.resolve(config: config)
-        verifier = APIKeyVerifier(key: apiKey)
-        store = ReferenceStore(directory: config.absoluteRefDir)
-        if let problem = store.prepare() { throw ConfigError(problem) }
+        let (apiKey, keySource) = try APIKeyStore.resolve(config: config)
+        self.keySource = keySource
+        references = ReferenceStore(directory: config.absoluteRefDir)
+        if let problem = references.prepare() { throw ConfigError(problem) }
         limits = ReferenceLimits(config: config)
+        storeLocation = try config.storeLocation
+        database = try await storeLocation.open(logger: logger)
+        do {
+            let defaultKey = try await KeyAdministration(store: database).ensureDefault(secret: apiKey)
+            keys = KeyRing(try await database.keys())
+            keys.upsert(defaultKey)
+        } catch {
+            try? await database.close()
+            throw error
+        }
+        meter = UsageMeter()
+        meter.refresh(day: meter.day, stored: (try? await database.usage(day: meter.day)) ?? [:])
         let engine: any SynthesisEngine
         if let url = config.sovitsBaseURL {
             let client = UpstreamHTTP.makeClient(readTimeout: config.sovitsTimeout)
@@ -46,8 +64,12 @@ public final class Gateway: Sendable {
         }
         let queue = FairQueue(maxConcurrency: config.maxConcurrency, maxWaiting: config.queueMax)
         service = SynthesisService(engine: engine, queue: queue, timeout: config.sovitsTimeout, queueTimeout: config.queueTimeout)
-        monitor = HealthMonitor(engine: engine, queue: queue, store: store, interval: config.healthInterval, logger: logger)
+        monitor = HealthMonitor(engine: engine, queue: queue, store: references, interval: config.healthInterval, logger: logger)
         log = RequestLog()
+        metrics = GatewayMetrics()
+        history = HistoryWriter()
+        recorder = RequestRecorder(log: log, metrics: metrics, history: history, logger: logger)
+        storeSync = StoreSync(store: database, keys: keys, meter: meter, history: history, historyDays: config.historyDays, logger: logger)
     }
 
     public var isEmbedded: Bool { config.sovitsBaseURL == nil }
@@ -55,54 +77,19 @@ public final class Gateway: Sendable {
     /// The short sample reference voice shipped in `assets/` (espeak-ng, 3.6 s).
     public var sampleVoice: Data { EmbeddedAssets.sampleVoice }
 
-    /// Records a request that did not come over HTTP (the console's own syntheses) like any other:
-    /// in the request log, the figures and the log lines.
-    public func recordRequest(client: String, method: String, path: String, status: Int, started: ContinuousClock.Instant,
-                              bytes: Int, failure: GatewayError?) {
-        log.requestStarted()
-        let event = RequestEvent(time: Date(), id: RequestID.make(), client: client, method: method, path: path, status: status,
-                                 latency: 0, bytes: bytes, errorCode: failure?.code, message: failure?.message)
-        RequestEventMiddleware.finish(event, started: started, bytes: bytes, failure: failure, log: log, logger: logger)
-    }
+    public var keyAdministration: KeyAdministration { KeyAdministration(store: database, ring: keys) }
+
+    /// Writes pending history and usage and reads keys back now, rather than at the next tick.
+    public func syncStore() async { await storeSync.sync() }
 
     public func healthReport() -> HealthReport {
         HealthReport(snapshot: monitor.snapshot, embeddedEngine: isEmbedded)
     }
 
-    /// The router with every route and middleware, for the application and for tests.
-    public func makeRouter() -> Router<GatewayRequestContext> {
-        let router = Router(context: GatewayRequestContext.self, options: .autoGenerateHeadEndpoints)
-        // Middleware applies only to routes added after it, so all of it goes first.
-        router.add(middleware: CORSPolicyMiddleware(origins: Set(config.corsOrigins)))
-        router.add(middleware: RequestEventMiddleware(log: log, logger: logger))
-        let known = KnownRoutes()
-        router.add(middleware: MethodNotAllowedMiddleware(routes: known))
-        let health = HealthController(gateway: self)
-        health.addPublicRoutes(to: router)
-        DocsController().addRoutes(to: router)
-        let api = router.group(RouterPath(config.apiPrefix)).add(middleware: APIKeyMiddleware(verifier: verifier))
-        health.addKeyedRoutes(to: api)
-        SynthesizeController(gateway: self).addRoutes(to: api)
-        known.record(router.routes)
-        return router
-    }
-
-    public func makeApplication(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in })
-        -> some ApplicationProtocol {
-        Application(
-            router: makeRouter(),
-            server: .http1(configuration: .init(additionalChannelHandlers: [ProtocolErrorBody(), ExpectContinueHandler(), ClientCloseDetector(),
-                                                                            UnreadBodyLimiter()],
-                                                idleTimeout: .milliseconds(Int64(config.clientIdleTimeout * 1000)))),
-            configuration: .init(address: .hostname(config.host, port: config.port), serverName: "VoiceGate/\(Self.version)"),
-            onServerRunning: onServerRunning,
-            logger: logger
-        )
-    }
-
-    /// Background work that must run beside the HTTP server: the health monitor and the client's shutdown.
+    /// Background work that must run beside the HTTP server: the store's sync, the health monitor and the
+    /// upstream client. Started before the server and stopped after it has drained, in reverse order.
     public var backgroundServices: [any Service] {
-        var services: [any Service] = []
+        var services: [any Service] = [storeSync]
         if let httpClient { services.append(HTTPClientService(client: httpClient)) }
         services.append(monitor)
         return services

@@ -8,11 +8,21 @@ public struct GatewayRequestContext: RequestContext, RemoteAddressRequestContext
     /// The connection, to notice a client that leaves while its request waits.
     public let channel: (any Channel)?
     public var requestID = ""
+    /// The key that was accepted, once the key middleware has run.
+    public var caller: KeyRecord?
+    public let exchange = RequestExchange()
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
         channel = source.channel
+    }
+
+    /// Admin routes: 403 for a client key.
+    public func requireAdmin() throws -> KeyRecord {
+        guard let caller else { throw GatewayError.unauthorized }
+        guard caller.isAdmin else { throw GatewayError.forbidden }
+        return caller
     }
 
     /// The client as the log shows it.

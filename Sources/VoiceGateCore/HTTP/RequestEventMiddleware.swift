@@ -4,19 +4,18 @@ import Hummingbird
 import Logging
 import Synchronization
 
-/// Outermost middleware: gives each request its id, renders every failure as `ErrorResponse`,
-/// and when the response body has been sent (or failed) writes the log line and the request event.
+/// Outermost middleware: gives each request its id, renders every failure as `ErrorResponse`, and when the
+/// response body has been sent (or failed) hands the finished request to the recorder.
 struct RequestEventMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
-    let log: RequestLog
-    let logger: Logger
+    let recorder: RequestRecorder
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
         let id = RequestID.make()
         var context = context
         context.requestID = id
-        log.requestStarted()
+        recorder.requestStarted()
         var response: Response
         var failure: GatewayError?
         do {
@@ -27,49 +26,36 @@ struct RequestEventMiddleware: RouterMiddleware {
             response = mapped.jsonResponse()
         }
         response.headers[.xRequestID] = id
-        let event = RequestEvent(time: Date(), id: id, client: context.clientDescription, method: request.method.rawValue,
+        var event = RequestEvent(time: Date(), id: id, client: context.clientDescription, method: request.method.rawValue,
                                  path: request.uri.path, status: Int(response.status.code), latency: 0, bytes: 0,
                                  errorCode: failure?.code, message: failure?.message)
+        let exchange = context.exchange
+        event.route = context.endpointPath
+        let unfinished = event
         let body = response.body
-        let log = self.log
-        let logger = self.logger
+        let recorder = self.recorder
         response.body = ResponseBody(contentLength: body.contentLength) { writer in
             let counter = ByteCounter()
-            var outcome: GatewayError?
+            func finish(_ outcome: GatewayError?) {
+                var event = unfinished
+                event.bytes = counter.value
+                if let outcome {
+                    event.errorCode = outcome.code
+                    event.message = outcome.message
+                }
+                event.key = exchange.key?.name
+                event.synthesis = exchange.trace?.current
+                recorder.finished(event, started: started)
+            }
             do {
                 try await body.write(CountingWriter(parent: writer, counter: counter))
             } catch {
-                outcome = GatewayError.from(error)
-                Self.finish(event, started: started, bytes: counter.value, failure: outcome, log: log, logger: logger)
+                finish(GatewayError.from(error))
                 throw error
             }
-            Self.finish(event, started: started, bytes: counter.value, failure: nil, log: log, logger: logger)
+            finish(nil)
         }
         return response
-    }
-
-    static func finish(_ event: RequestEvent, started: ContinuousClock.Instant, bytes: Int, failure: GatewayError?,
-                       log: RequestLog, logger: Logger) {
-        var event = event
-        event.latency = (ContinuousClock.now - started).seconds
-        event.bytes = bytes
-        if let failure {
-            event.errorCode = failure.code
-            event.message = failure.message
-        }
-        log.record(event)
-        var metadata: Logger.Metadata = ["request_id": "\(event.id)", "client": "\(event.client)"]
-        if let code = event.errorCode { metadata["error"] = "\(code)" }
-        let line = "\(event.method) \(event.path) \(event.status) \(DecimalText.format(event.latency * 1000, places: 1))ms \(event.bytes)B"
-        if let failure, event.status < 400 {
-            logger.error("\(line) failed after headers: \(failure.message)", metadata: metadata)
-        } else if event.status >= 500 {
-            logger.error("\(line) \(event.message ?? "")", metadata: metadata)
-        } else if event.status >= 400 {
-            logger.warning("\(line) \(event.message ?? "")", metadata: metadata)
-        } else {
-            logger.info("\(line)", metadata: metadata)
-        }
     }
 }
 
@@ -95,8 +81,8 @@ final class ByteCounter: Sendable {
 }
 
 /// Request ids: 16 random hex digits, short enough to read in a log line.
-enum RequestID {
-    static func make() -> String {
+public enum RequestID {
+    public static func make() -> String {
         String(UInt64.random(in: 0...UInt64.max), radix: 16).leftPadded(to: 16)
     }
 }

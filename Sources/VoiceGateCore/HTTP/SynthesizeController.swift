@@ -3,9 +3,15 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// `POST {prefix}/voice/synthesize`: streams the upload to disk, validates, queues, and streams the WAV back.
+/// `POST {prefix}/voice/synthesize`: checks the key's limits, streams the upload to disk, validates, charges the
+/// characters, queues in the key's lane, and streams the WAV back.
 struct SynthesizeController {
-    let gateway: Gateway
+    let references: ReferenceStore
+    let limits: ReferenceLimits
+    let service: SynthesisService
+    let meter: UsageMeter
+    /// `HISTORY_STORE_TEXT`.
+    let keepText: Bool
 
     func addRoutes(to group: RouterGroup<GatewayRequestContext>) {
         group.post("voice/synthesize") { request, context in try await synthesize(request, context: context) }
@@ -13,13 +19,27 @@ struct SynthesizeController {
 
     func synthesize(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         let boundary = try Self.boundary(request.headers[.contentType])
-        let limits = gateway.limits
+        guard let caller = context.caller else { throw GatewayError.unauthorized }
+        let trace = SynthesisTrace(engine: service.engine.name)
+        context.exchange.trace = trace
+        let permit = try meter.admit(caller)
+        do {
+            let result = try await synthesize(request, context: context, boundary: boundary, permit: permit, trace: trace)
+            return Self.response(for: result, engine: service.engine.name, permit: permit)
+        } catch {
+            permit.release(failed: true)
+            throw error
+        }
+    }
+
+    private func synthesize(_ request: Request, context: GatewayRequestContext, boundary: String, permit: UsagePermit,
+                            trace: SynthesisTrace) async throws -> SynthesisResult {
         // Room for the text fields and multipart framing around the largest allowed file.
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limits.maxBytes + 256 * 1024 {
             throw GatewayError.invalid("file_too_large", "the request is \(length) bytes; reference_audio may be at most MAX_UPLOAD_SIZE (\(limits.maxBytes) bytes)",
                                        details: ["max_bytes": .int(limits.maxBytes)])
         }
-        let reader = SynthesisUploadReader(boundary: boundary, store: gateway.store, limits: limits)
+        let reader = SynthesisUploadReader(boundary: boundary, store: references, limits: limits)
         let (fields, upload) = try await reader.read(request.body)
         guard let upload else {
             throw GatewayError.invalid("missing_reference_audio", "reference_audio (a WAV, MP3, FLAC or OGG file) is required")
@@ -27,17 +47,23 @@ struct SynthesizeController {
         let synthesis: SynthesisRequest
         do {
             let validated = try fields.validate()
-            synthesis = SynthesisRequest(validated, reference: try upload.stored(in: gateway.store, limits: limits))
+            synthesis = SynthesisRequest(validated, reference: try upload.stored(in: references, limits: limits))
         } catch {
             upload.discard()
             throw error
         }
-        let service = gateway.service
-        let result = try await context.cancellingOnClientClose { try await service.synthesize(synthesis) }
-        return Self.response(for: result, engine: gateway.service.engine.name)
+        let keepText = self.keepText
+        trace.update {
+            $0.describe(text: synthesis.text, language: synthesis.language, referenceHash: synthesis.reference.contentHash,
+                        keepText: keepText)
+        }
+        try permit.charge(characters: synthesis.text.count)
+        let service = self.service
+        let lane = permit.key.name
+        return try await context.cancellingOnClientClose { try await service.synthesize(synthesis, lane: lane, trace: trace) }
     }
 
-    static func response(for result: SynthesisResult, engine: String) -> Response {
+    static func response(for result: SynthesisResult, engine: String, permit: UsagePermit? = nil) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "audio/wav"
         headers[.contentDisposition] = "attachment; filename=\"synthesized.wav\""
@@ -47,11 +73,16 @@ struct SynthesizeController {
         headers[.serverTiming] = "queue;dur=\(DecimalText.format(result.queueWait * 1000, places: 1)), "
             + "upstream;dur=\(DecimalText.format(result.upstreamTime * 1000, places: 1))"
         let body = ResponseBody(contentLength: result.contentLength) { writer in
-            defer { result.finish() }
+            var completed = false
+            defer {
+                result.finish()
+                permit?.release(failed: !completed)
+            }
             while let chunk = try await result.next() {
                 try await writer.write(chunk)
             }
             try await writer.finish(nil)
+            completed = true
         }
         return Response(status: .ok, headers: headers, body: body)
     }

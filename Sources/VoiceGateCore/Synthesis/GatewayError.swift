@@ -29,5 +29,6 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
     }
 
     public static let unauthorized = GatewayError(401, "unauthorized", "missing or invalid X-API-Key header")
+    public static let forbidden = GatewayError(403, "forbidden", "this route needs an admin key")
     public static func internalError(_ message: String) -> GatewayError { GatewayError(500, "internal_error", message) }
 }

@@ -22,4 +22,7 @@ public struct StoredReference: Sendable, Equatable {
     /// Absolute path on this host.
     public var localPath: String
     public var info: AudioInfo
+
+    /// The SHA-256 the file is named after.
+    public var contentHash: String { String(fileName.prefix { $0 != "." }) }
 }

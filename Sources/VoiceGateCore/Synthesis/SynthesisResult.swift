@@ -14,10 +14,12 @@ public final class SynthesisResult: @unchecked Sendable {
     public let streaming: Bool
     private let reader: ByteChunkReader
     private let lease: QueueLease?
+    private let trace: SynthesisTrace?
+    private let leftQueue: ContinuousClock.Instant
     private var sent = 0
 
     init(header: WAVHeader, contentLength: Int?, queueWait: Double, upstreamTime: Double, streaming: Bool,
-         reader: ByteChunkReader, lease: QueueLease?) {
+         reader: ByteChunkReader, lease: QueueLease?, trace: SynthesisTrace? = nil, leftQueue: ContinuousClock.Instant = .now) {
         self.header = header
         self.duration = streaming ? nil : header.duration
         self.contentLength = contentLength
@@ -26,6 +28,8 @@ public final class SynthesisResult: @unchecked Sendable {
         self.streaming = streaming
         self.reader = reader
         self.lease = lease
+        self.trace = trace
+        self.leftQueue = leftQueue
     }
 
     public var sampleRate: Int { header.sampleRate }
@@ -46,13 +50,36 @@ public final class SynthesisResult: @unchecked Sendable {
             if let contentLength, sent < contentLength {
                 throw GatewayError(502, "upstream_stream_cut", "the upstream's answer ended after \(sent) of the \(contentLength) bytes its WAV header declares")
             }
+            noteEnd()
             return nil
+        }
+        if sent == 0, let trace {
+            let now = ContinuousClock.now
+            trace.update { $0.timeToFirstByte = (now - trace.arrived).seconds }
         }
         if let contentLength, sent + chunk.readableBytes > contentLength {
             chunk = chunk.getSlice(at: chunk.readerIndex, length: contentLength - sent)!
         }
         sent += chunk.readableBytes
+        if let contentLength, sent >= contentLength { noteEnd() }
         return chunk
+    }
+
+    /// Seconds of audio in what has been handed out so far.
+    public var audioSecondsSent: Double {
+        let byteRate = header.sampleRate * header.channels * max(1, header.bitsPerSample / 8)
+        let offset = streaming ? 44 : header.dataOffset
+        return Double(max(0, sent - offset)) / Double(max(1, byteRate))
+    }
+
+    private func noteEnd() {
+        guard let trace else { return }
+        let upstream = (ContinuousClock.now - leftQueue).seconds
+        let audio = audioSecondsSent
+        trace.update {
+            $0.upstreamTime = upstream
+            $0.audioSeconds = audio
+        }
     }
 
     /// Gives the upstream's place to the next request. Safe to call more than once.

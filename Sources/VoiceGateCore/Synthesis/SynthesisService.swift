@@ -21,21 +21,24 @@ public final class SynthesisService: Sendable {
         self.queueTimeout = queueTimeout
     }
 
-    public func synthesize(_ request: SynthesisRequest, ticket: UInt64? = nil) async throws -> SynthesisResult {
+    /// `lane` is the fair queue's lane (the key's name); `trace` hears the timings.
+    public func synthesize(_ request: SynthesisRequest, ticket: UInt64? = nil, lane: String = "",
+                           trace: SynthesisTrace? = nil) async throws -> SynthesisResult {
         let queued = ContinuousClock.now
         let lease: QueueLease
         do {
-            lease = try await queue.acquire(ticket: ticket, timeout: queueTimeout)
+            lease = try await queue.acquire(ticket: ticket, lane: lane, timeout: queueTimeout)
         } catch let error as QueueError {
             throw Self.map(error)
         }
         let started = ContinuousClock.now
+        trace?.update { $0.queueWait = (started - queued).seconds }
         do {
             let reader = try await engine.synthesize(request, timeout: timeout)
             let (header, contentLength) = try await Self.readHeader(reader, streaming: request.stream)
             return SynthesisResult(header: header, contentLength: contentLength, queueWait: (started - queued).seconds,
                                    upstreamTime: (ContinuousClock.now - started).seconds, streaming: request.stream,
-                                   reader: reader, lease: lease)
+                                   reader: reader, lease: lease, trace: trace, leftQueue: started)
         } catch {
             lease.release()
             throw error

@@ -41,7 +41,8 @@ final class ConsoleApp: @unchecked Sendable {
             }
             // Unfiltered, only the tail that can be on screen is copied (a scroll position plus a screenful).
             let limit = state.filter.isEmpty ? state.logScroll + canvas.height : nil
-            let snapshot = DashboardSnapshot.of(gateway, listen: listen.withLock { $0 }, notice: book.latest, eventLimit: limit)
+            let snapshot = DashboardSnapshot.of(gateway, listen: listen.withLock { $0 }, notice: book.latest, eventLimit: limit,
+                                                withKeys: state.showKeys)
             if let layout = renderer.render(state, snapshot, on: canvas) {
                 keys.logPageSize = max(1, layout.log.height - 2)
                 // Scrolling back is bounded by the whole history, not the copied tail.

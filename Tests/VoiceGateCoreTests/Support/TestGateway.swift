@@ -33,10 +33,13 @@ struct TestGateway {
     }
 
     /// Starts everything, runs `body`, then shuts everything down gracefully.
-    static func run(upstream: Upstream = .double(.init()), env: [String: String] = [:],
+    /// `dataDir`: a folder the test owns (to start a second gateway on the same store); otherwise a fresh one,
+    /// removed afterwards.
+    static func run(upstream: Upstream = .double(.init()), env: [String: String] = [:], dataDir: String? = nil,
                     _ body: @Sendable (TestGateway) async throws -> Void) async throws {
-        let dataDir = NSTemporaryDirectory() + "voicegate-test-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        let ownsDataDir = dataDir == nil
+        let dataDir = dataDir ?? NSTemporaryDirectory() + "voicegate-test-" + UUID().uuidString
+        defer { if ownsDataDir { try? FileManager.default.removeItem(atPath: dataDir) } }
         let logs = InMemoryLogHandler()
         var logger = Logger(label: "test") { _ in logs }
         logger.logLevel = .info
@@ -75,7 +78,7 @@ struct TestGateway {
                 vars["SOVITS_BASE_URL"] = url
             }
             vars.merge(env) { _, new in new }
-            let gateway = try Gateway(config: try GatewayConfig.from(vars), logger: logger)
+            let gateway = try await Gateway(config: try GatewayConfig.from(vars), logger: logger)
             let port = PortPromise()
             let app = gateway.makeApplication { port.fulfil($0.localAddress!.port!) }
             let group = ServiceGroup(configuration: .init(services: gateway.backgroundServices + [app], logger: quiet))
@@ -91,6 +94,21 @@ struct TestGateway {
             if let failure { throw failure }
         }
         }
+    }
+
+    /// A fresh folder for `run(dataDir:)`; the caller removes it.
+    static func makeDataDir() -> String { NSTemporaryDirectory() + "voicegate-test-" + UUID().uuidString }
+
+    /// A key made through the admin API; returns its secret.
+    func makeKey(_ name: String, role: String = "client", limits: [String: Int] = [:]) async throws -> String {
+        var body: [String: Any] = ["name": name, "role": role]
+        for (k, v) in limits { body[k] = v }
+        let r = try await request(.POST, "/api/v1/keys", headers: [("Content-Type", "application/json")],
+                                  body: try JSONSerialization.data(withJSONObject: body))
+        guard r.status == 201, let secret = r.json["key"] as? String else {
+            throw TestFailure("POST /api/v1/keys answered \(r.status): \(String(decoding: r.body, as: UTF8.self))")
+        }
+        return secret
     }
 
     /// A port nobody listens on: bound, read, and released again.
@@ -112,4 +130,9 @@ final class PortPromise: Sendable {
         for await port in stream.stream { return port }
         return 0
     }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

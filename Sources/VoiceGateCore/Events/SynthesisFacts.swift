@@ -1,0 +1,54 @@
+import Crypto
+import Foundation
+import Synchronization
+
+/// What is known about one synthesis when it ends, for its history row and the figures.
+/// Filled in as the request goes: the text once validated, the timings as the audio streams.
+public struct SynthesisFacts: Sendable, Equatable {
+    public var engine: String
+    public var language: String?
+    public var textLength = 0
+    public var textHash: String?
+    public var text: String?
+    public var referenceHash: String?
+    public var queueWait: Double?
+    /// From the request's arrival to the first audio byte handed to the client.
+    public var timeToFirstByte: Double?
+    /// From leaving the queue to the upstream's last byte.
+    public var upstreamTime: Double?
+    public var audioSeconds: Double?
+
+    public init(engine: String) { self.engine = engine }
+
+    public mutating func describe(text: String, language: String?, referenceHash: String?, keepText: Bool) {
+        textLength = text.count
+        textHash = SHA256.hash(data: Array(text.utf8)).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        self.text = keepText ? text : nil
+        self.language = language
+        self.referenceHash = referenceHash
+    }
+
+    /// Real-time factor: seconds of upstream work per second of audio.
+    public var realTimeFactor: Double? {
+        guard let upstreamTime, let audioSeconds, audioSeconds > 0 else { return nil }
+        return upstreamTime / audioSeconds
+    }
+}
+
+/// The facts of one synthesis while it runs, shared between the code that learns them (controller, result) and the
+/// code that records the request when its body is done.
+public final class SynthesisTrace: Sendable {
+    private let facts: Mutex<SynthesisFacts>
+    public let arrived: ContinuousClock.Instant
+
+    public init(engine: String, arrived: ContinuousClock.Instant = .now) {
+        facts = Mutex(SynthesisFacts(engine: engine))
+        self.arrived = arrived
+    }
+
+    public func update(_ change: (inout SynthesisFacts) -> Void) {
+        facts.withLock { change(&$0) }
+    }
+
+    public var current: SynthesisFacts { facts.withLock { $0 } }
+}

@@ -1,0 +1,40 @@
+import Hummingbird
+import NIOCore
+
+extension Gateway {
+    /// The router with every route and middleware, for the application and for tests.
+    public func makeRouter() -> Router<GatewayRequestContext> {
+        let router = Router(context: GatewayRequestContext.self, options: .autoGenerateHeadEndpoints)
+        // Middleware applies only to routes added after it, so all of it goes first.
+        router.add(middleware: CORSPolicyMiddleware(origins: Set(config.corsOrigins)))
+        router.add(middleware: RequestEventMiddleware(recorder: recorder))
+        let known = KnownRoutes()
+        router.add(middleware: MethodNotAllowedMiddleware(routes: known))
+        let health = HealthController(gateway: self)
+        health.addPublicRoutes(to: router)
+        DocsController().addRoutes(to: router)
+        MetricsController(metrics: metrics, keys: keys, queue: service.queue, log: log, monitor: monitor, isPublic: config.metricsPublic)
+            .addRoutes(to: router)
+        let api = router.group(RouterPath(config.apiPrefix)).add(middleware: APIKeyMiddleware(keys: keys))
+        health.addKeyedRoutes(to: api)
+        SynthesizeController(references: references, limits: limits, service: service, meter: meter, keepText: config.historyStoreText)
+            .addRoutes(to: api)
+        KeysController(administration: keyAdministration, meter: meter).addRoutes(to: api)
+        HistoryController(store: database, flush: { [storeSync] in await storeSync.sync() }).addRoutes(to: api)
+        known.record(router.routes)
+        return router
+    }
+
+    public func makeApplication(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in })
+        -> some ApplicationProtocol {
+        Application(
+            router: makeRouter(),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ProtocolErrorBody(), ExpectContinueHandler(), ClientCloseDetector(),
+                                                                            UnreadBodyLimiter()],
+                                                idleTimeout: .milliseconds(Int64(config.clientIdleTimeout * 1000)))),
+            configuration: .init(address: .hostname(config.host, port: config.port), serverName: "VoiceGate/\(Self.version)"),
+            onServerRunning: onServerRunning,
+            logger: logger
+        )
+    }
+}

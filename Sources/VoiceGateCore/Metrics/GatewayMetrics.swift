@@ -1,0 +1,57 @@
+import CoreMetrics
+import Foundation
+import Metrics
+import Prometheus
+
+/// The gateway's Prometheus figures, through swift-metrics with this gateway's own registry (not the process-wide
+/// bootstrap, so two gateways in one process — tests, a console beside a server — keep apart).
+public final class GatewayMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    private let factory: PrometheusMetricsFactory
+
+    public init() {
+        registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+                                                   .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5),
+                                                   .seconds(10), .seconds(30), .seconds(60), .seconds(120)]
+        factory.valueHistogramBuckets["voicegate_real_time_factor"] = [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 5, 10]
+        self.factory = factory
+    }
+
+    /// Every finished request; syntheses add their timings, audio and characters.
+    func record(_ event: RequestEvent) {
+        let key = event.key ?? "-"
+        Counter(label: "voicegate_http_requests_total",
+                dimensions: [("route", event.route ?? "unmatched"), ("method", event.method), ("status", String(event.status)), ("key", key)],
+                factory: factory).increment()
+        guard let facts = event.synthesis else { return }
+        if let wait = facts.queueWait { timer("voicegate_queue_wait_seconds", wait) }
+        if let ttfb = facts.timeToFirstByte { timer("voicegate_time_to_first_byte_seconds", ttfb) }
+        if let upstream = facts.upstreamTime { timer("voicegate_upstream_seconds", upstream) }
+        if let rtf = facts.realTimeFactor {
+            Recorder(label: "voicegate_real_time_factor", dimensions: [("engine", facts.engine)], aggregate: true, factory: factory).record(rtf)
+        }
+        if let audio = facts.audioSeconds, audio > 0 {
+            FloatingPointCounter(label: "voicegate_audio_seconds_total", dimensions: [("key", key)], factory: factory).increment(by: audio)
+        }
+        Counter(label: "voicegate_characters_total", dimensions: [("key", key)], factory: factory).increment(by: facts.textLength)
+        Counter(label: "voicegate_syntheses_total", dimensions: [("key", key), ("status", String(event.status))], factory: factory).increment()
+    }
+
+    private func timer(_ label: String, _ seconds: Double) {
+        Timer(label: label, factory: factory).recordNanoseconds(Int64((seconds * 1e9).rounded()))
+    }
+
+    /// The gauges are read when scraped.
+    func render(queue: FairQueue.Snapshot, inFlight: Int, upstreamUp: Bool, keysByRole: [KeyRecord.Role: Int]) -> String {
+        Gauge(label: "voicegate_queue_waiting", factory: factory).record(queue.waiting)
+        Gauge(label: "voicegate_queue_running", factory: factory).record(queue.running)
+        Gauge(label: "voicegate_requests_in_flight", factory: factory).record(inFlight)
+        Gauge(label: "voicegate_upstream_up", factory: factory).record(upstreamUp ? 1 : 0)
+        for role in KeyRecord.Role.allCases {
+            Gauge(label: "voicegate_keys", dimensions: [("role", role.rawValue)], factory: factory).record(keysByRole[role] ?? 0)
+        }
+        return registry.emitToString()
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+
+/// Keys, daily usage and history: what must survive a restart and, later, be shared by several gateways.
+/// Callers never know which database is behind it.
+public protocol GatewayStore: Sendable {
+    func keys() async throws -> [KeyRecord]
+    func key(named name: String) async throws -> KeyRecord?
+    /// Throws `StoreError.exists` when the name is taken.
+    func insertKey(_ key: KeyRecord) async throws
+    /// Replaces the row with the same name; false when there is none.
+    func updateKey(_ key: KeyRecord) async throws -> Bool
+    func deleteKey(named name: String) async throws -> Bool
+    func markUsed(_ lastUsed: [String: Date]) async throws
+
+    /// Adds to each key's counters for `day` (`YYYY-MM-DD`, UTC).
+    func addUsage(day: String, _ usage: [String: KeyUsage]) async throws
+    func usage(day: String) async throws -> [String: KeyUsage]
+
+    func appendHistory(_ records: [HistoryRecord]) async throws
+    func history(_ query: HistoryQuery) async throws -> [HistoryRecord]
+    /// Removes rows older than `date`; returns how many.
+    func pruneHistory(before date: Date) async throws -> Int
+
+    func close() async throws
+}
+
+public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    case exists(String)
+    case unsupported(String)
+    case unavailable(String)
+
+    public var description: String {
+        switch self {
+        case .exists(let name): return "\(name) already exists"
+        case .unsupported(let message), .unavailable(let message): return message
+        }
+    }
+}

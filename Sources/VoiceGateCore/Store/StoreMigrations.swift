@@ -1,0 +1,84 @@
+import Foundation
+import SQLKit
+
+/// Versioned schema changes, applied in order at start and recorded in `schema_migrations`.
+/// Written with SQLKit's builders and types that SQLite and PostgreSQL both accept; never edit a released one.
+enum StoreMigrations {
+    struct Migration: Sendable {
+        let version: Int
+        let name: String
+        let apply: @Sendable (any SQLDatabase) async throws -> Void
+    }
+
+    static let double = SQLDataType.custom(SQLRaw("DOUBLE PRECISION"))
+    static let boolean = SQLDataType.custom(SQLRaw("BOOLEAN"))
+
+    static let all: [Migration] = [
+        Migration(version: 1, name: "keys, usage and history") { db in
+            try await db.create(table: "api_keys").ifNotExists()
+                .column("name", type: .text, .primaryKey(autoIncrement: false))
+                .column("role", type: .text, .notNull)
+                .column("key_hash", type: .text, .notNull, .unique)
+                .column("enabled", type: boolean, .notNull)
+                .column("rpm", type: .bigint)
+                .column("chars_per_day", type: .bigint)
+                .column("concurrent", type: .bigint)
+                .column("created_at", type: .bigint, .notNull)
+                .column("last_used_at", type: .bigint)
+                .run()
+            try await db.create(table: "key_usage").ifNotExists()
+                .column("day", type: .text, .notNull)
+                .column("key_name", type: .text, .notNull)
+                .column("requests", type: .bigint, .notNull)
+                .column("characters", type: .bigint, .notNull)
+                .column("errors", type: .bigint, .notNull)
+                .primaryKey(["day", "key_name"])
+                .run()
+            try await db.create(table: "synthesis_history").ifNotExists()
+                .column("id", type: .bigint, .primaryKey(autoIncrement: true))
+                .column("time_ms", type: .bigint, .notNull)
+                .column("request_id", type: .text, .notNull)
+                .column("key_name", type: .text, .notNull)
+                .column("client", type: .text, .notNull)
+                .column("engine", type: .text, .notNull)
+                .column("language", type: .text)
+                .column("text_length", type: .bigint, .notNull)
+                .column("text_hash", type: .text)
+                .column("text", type: .text)
+                .column("reference_hash", type: .text)
+                .column("status", type: .bigint, .notNull)
+                .column("error_code", type: .text)
+                .column("queue_wait", type: double)
+                .column("time_to_first_byte", type: double)
+                .column("upstream_time", type: double)
+                .column("audio_seconds", type: double)
+                .column("bytes_sent", type: .bigint, .notNull)
+                .run()
+            // SQLKit's index builder has no IF NOT EXISTS; this spelling is the same in SQLite and PostgreSQL.
+            try await db.raw("CREATE INDEX IF NOT EXISTS synthesis_history_time ON synthesis_history (time_ms)").run()
+            try await db.raw("CREATE INDEX IF NOT EXISTS synthesis_history_key ON synthesis_history (key_name, id)").run()
+        },
+    ]
+
+    /// Applies what this database has not seen yet. Safe when several processes start at once: each step is
+    /// idempotent and the version row is written with ON CONFLICT DO NOTHING.
+    static func migrate(_ db: any SQLDatabase) async throws {
+        try await db.create(table: "schema_migrations").ifNotExists()
+            .column("version", type: .bigint, .primaryKey(autoIncrement: false))
+            .column("name", type: .text, .notNull)
+            .column("applied_at", type: .bigint, .notNull)
+            .run()
+        let applied = Set(try await db.select().column("version").from("schema_migrations").all()
+            .map { try $0.decode(column: "version", as: Int.self) })
+        if let newest = applied.max(), newest > (all.map(\.version).max() ?? 0) {
+            throw StoreError.unsupported("the store was migrated by a newer VoiceGate (schema version \(newest)); upgrade this one")
+        }
+        for migration in all where !applied.contains(migration.version) {
+            try await migration.apply(db)
+            try await db.insert(into: "schema_migrations").columns("version", "name", "applied_at")
+                .values(SQLBind(migration.version), SQLBind(migration.name), SQLBind(Int64(Date().timeIntervalSince1970 * 1000)))
+                .ignoringConflicts(with: ["version"])
+                .run()
+        }
+    }
+}

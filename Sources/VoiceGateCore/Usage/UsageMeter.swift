@@ -1,0 +1,209 @@
+import Foundation
+import Synchronization
+
+/// Each key's spending against its limits: requests in the last minute, characters today, requests in flight.
+/// Today's counters start from the store and flow back to it as increments (`drain`), so they survive a restart
+/// and several gateways can add to the same rows.
+public final class UsageMeter: Sendable {
+    /// What the console's keys view shows for one key.
+    public struct KeyView: Sendable, Equatable {
+        public var name: String
+        public var role: KeyRecord.Role
+        public var limits: KeyRecord.Limits
+        public var enabled: Bool
+        public var today: KeyUsage
+        public var lastMinute: Int
+        public var inFlight: Int
+        /// Refused for a limit in the last few seconds.
+        public var limitedNow: Bool
+    }
+
+    private struct Account {
+        /// Times of admitted requests in the last minute, oldest first.
+        var recent: [ContinuousClock.Instant] = []
+        var inFlight = 0
+        /// Today's use as the store last said, plus what this process added since but has not written yet.
+        var stored = KeyUsage()
+        var pending = KeyUsage()
+        var lastRefusal: ContinuousClock.Instant?
+        var lastUsed: Date?
+    }
+
+    private struct State {
+        var day: String
+        var accounts: [String: Account] = [:]
+        /// Increments of earlier days not yet written (a day that ended between two drains, or a failed write).
+        var unwritten: [String: [String: KeyUsage]] = [:]
+    }
+
+    /// What to write to the store: increments by day and key, and when each key was last used.
+    public struct Drain: Sendable {
+        public var usage: [String: [String: KeyUsage]]
+        public var lastUsed: [String: Date]
+        public var isEmpty: Bool { usage.isEmpty && lastUsed.isEmpty }
+    }
+
+    private let state: Mutex<State>
+    private let clock = ContinuousClock()
+
+    public init(now: Date = Date()) {
+        state = Mutex(State(day: UsageDay.name(of: now)))
+    }
+
+    /// Admits a request for `key` if its per-minute and in-flight limits allow; the permit must be released when
+    /// the request is done. Counts the request.
+    public func admit(_ key: KeyRecord, now: Date = Date()) throws(GatewayError) -> UsagePermit {
+        let instant = clock.now
+        let refusal: GatewayError? = state.withLock { s in
+            rollOver(&s, now: now)
+            var account = s.accounts[key.name, default: Account()]
+            defer { s.accounts[key.name] = account }
+            let minuteAgo = instant - .seconds(60)
+            if let first = account.recent.firstIndex(where: { $0 > minuteAgo }) { account.recent.removeFirst(first) } else { account.recent.removeAll() }
+            if let limit = key.limits.concurrent, account.inFlight >= limit {
+                account.lastRefusal = instant
+                return GatewayError(429, "rate_limited", "key \(key.name) already has \(account.inFlight) requests in flight (its limit)",
+                                    details: ["limit": .string("concurrent"), "limit_value": .int(limit)], retryAfter: 1)
+            }
+            if let limit = key.limits.requestsPerMinute, account.recent.count >= limit {
+                account.lastRefusal = instant
+                let wait = max(1, Int(((account.recent[account.recent.count - limit] - minuteAgo).seconds).rounded(.up)))
+                return GatewayError(429, "rate_limited", "key \(key.name) made \(limit) requests in the last minute (its limit); retry in \(wait) s",
+                                    details: ["limit": .string("requests_per_minute"), "limit_value": .int(limit), "retry_after_seconds": .int(wait)],
+                                    retryAfter: wait)
+            }
+            if let limit = key.limits.charactersPerDay, account.stored.characters + account.pending.characters >= limit {
+                account.lastRefusal = instant
+                return Self.quotaError(key: key.name, limit: limit, used: account.stored.characters + account.pending.characters, now: now)
+            }
+            account.recent.append(instant)
+            account.inFlight += 1
+            account.pending.requests += 1
+            account.lastUsed = now
+            return nil
+        }
+        if let refusal { throw refusal }
+        return UsagePermit(meter: self, key: key)
+    }
+
+    /// Charges `characters` to today's quota; refuses (and charges nothing) when they do not fit.
+    func charge(_ key: KeyRecord, characters: Int, now: Date = Date()) throws(GatewayError) {
+        let refusal: GatewayError? = state.withLock { s in
+            rollOver(&s, now: now)
+            var account = s.accounts[key.name, default: Account()]
+            defer { s.accounts[key.name] = account }
+            let used = account.stored.characters + account.pending.characters
+            if let limit = key.limits.charactersPerDay, used + characters > limit {
+                account.lastRefusal = clock.now
+                return Self.quotaError(key: key.name, limit: limit, used: used, now: now, asked: characters)
+            }
+            account.pending.characters += characters
+            return nil
+        }
+        if let refusal { throw refusal }
+    }
+
+    static func quotaError(key: String, limit: Int, used: Int, now: Date, asked: Int? = nil) -> GatewayError {
+        let reset = UsageDay.nextReset(after: now)
+        let wait = max(1, Int(reset.timeIntervalSince(now).rounded(.up)))
+        var message = "key \(key) has used \(used) of its \(limit) characters today"
+        if let asked { message += "; this text has \(asked)" }
+        return GatewayError(429, "quota_exceeded", message + "; the quota resets at midnight UTC",
+                            details: ["limit": .string("characters_per_day"), "limit_value": .int(limit), "used": .int(used),
+                                      "resets_at": .string(ISO8601DateFormatter().string(from: reset))],
+                            retryAfter: wait)
+    }
+
+    fileprivate func release(_ key: String, failed: Bool) {
+        state.withLock { s in
+            s.accounts[key]?.inFlight -= 1
+            if failed { s.accounts[key]?.pending.errors += 1 }
+        }
+    }
+
+    /// Takes what was added since the last drain, to be written to the store.
+    public func drain() -> Drain {
+        state.withLock { s in
+            var out = Drain(usage: s.unwritten, lastUsed: [:])
+            s.unwritten = [:]
+            for (name, account) in s.accounts {
+                if !account.pending.isZero { out.usage[s.day, default: [:]][name] = account.pending }
+                if let used = account.lastUsed { out.lastUsed[name] = used }
+                s.accounts[name]!.stored = account.stored + account.pending
+                s.accounts[name]!.pending = KeyUsage()
+                s.accounts[name]!.lastUsed = nil
+            }
+            return out
+        }
+    }
+
+    /// Puts back what a failed write took, so it is written next time (today's figures do not change meanwhile).
+    public func restore(_ drain: Drain) {
+        state.withLock { s in
+            for (day, usage) in drain.usage {
+                for (name, u) in usage { s.unwritten[day, default: [:]][name] = (s.unwritten[day]?[name] ?? KeyUsage()) + u }
+            }
+            for (name, date) in drain.lastUsed where s.accounts[name]?.lastUsed == nil { s.accounts[name]?.lastUsed = date }
+        }
+    }
+
+    /// Today's totals as the store holds them (this and every other gateway's), read after a drain was written.
+    public func refresh(day: String, stored: [String: KeyUsage]) {
+        state.withLock { s in
+            guard s.day == day else { return }
+            for name in Set(stored.keys).union(s.accounts.keys) {
+                s.accounts[name, default: Account()].stored = stored[name] ?? KeyUsage()
+            }
+        }
+    }
+
+    public var day: String { state.withLock { $0.day } }
+
+    public func views(for keys: [KeyRecord]) -> [KeyView] {
+        let now = clock.now
+        return state.withLock { s in
+            keys.map { key in
+                let a = s.accounts[key.name] ?? Account()
+                let lastMinute = a.recent.filter { $0 > now - .seconds(60) }.count
+                return KeyView(name: key.name, role: key.role, limits: key.limits, enabled: key.enabled, today: a.stored + a.pending,
+                               lastMinute: lastMinute, inFlight: a.inFlight,
+                               limitedNow: a.lastRefusal.map { now - $0 < .seconds(5) } ?? false)
+            }
+        }
+    }
+
+    private func rollOver(_ s: inout State, now: Date) {
+        let today = UsageDay.name(of: now)
+        guard today != s.day else { return }
+        for (name, account) in s.accounts where !account.pending.isZero {
+            s.unwritten[s.day, default: [:]][name] = (s.unwritten[s.day]?[name] ?? KeyUsage()) + account.pending
+        }
+        s.day = today
+        for name in s.accounts.keys {
+            s.accounts[name]!.stored = KeyUsage()
+            s.accounts[name]!.pending = KeyUsage()
+        }
+    }
+}
+
+/// A request's place against its key's in-flight limit. Released once, explicitly or when dropped.
+public final class UsagePermit: Sendable {
+    private let meter: UsageMeter
+    public let key: KeyRecord
+    private let released = Atomic<Bool>(false)
+
+    init(meter: UsageMeter, key: KeyRecord) {
+        self.meter = meter
+        self.key = key
+    }
+
+    public func charge(characters: Int) throws(GatewayError) {
+        try meter.charge(key, characters: characters)
+    }
+
+    public func release(failed: Bool = false) {
+        if !released.exchange(true, ordering: .acquiringAndReleasing) { meter.release(key.name, failed: failed) }
+    }
+
+    deinit { release() }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import Logging
+import VoiceGateCore
+
+/// Where the CLI finds the store: the same settings the server reads (environment, `.env`, flags).
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: "Read settings from this file instead of ./.env.")
+    var envFile: String?
+
+    @Option(name: .long, help: "DATA_DIR of the gateway (its store is DATA_DIR/voicegate.db unless STORE_URL says otherwise).")
+    var dataDir: String?
+
+    @Option(name: .long, help: "The store (STORE_URL), e.g. sqlite:///var/lib/voicegate/voicegate.db.")
+    var storeUrl: String?
+
+    /// Opens the store, runs `body` and closes it again, also when `body` throws.
+    func with<T>(_ body: (any GatewayStore) async throws -> T) async throws -> T {
+        let db = await open()
+        do {
+            let result = try await body(db)
+            try? await db.close()
+            return result
+        } catch {
+            try? await db.close()
+            throw error
+        }
+    }
+
+    private func open() async -> any GatewayStore {
+        var overrides: [String: String] = [:]
+        if let dataDir { overrides["DATA_DIR"] = dataDir }
+        if let storeUrl { overrides["STORE_URL"] = storeUrl }
+        do {
+            let config = try ConfigLoader.load(envFile: envFile, overrides: overrides)
+            return try await config.storeLocation.open(logger: Logger(label: "voicegate.keys") { _ in SwiftLogNoOpLogHandler() })
+        } catch {
+            VoiceGateCommand.fail("\(error)")
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+@testable import VoiceGateCore
+
+@Suite("The SQLite store")
+struct StoreTests {
+    static func open(_ path: String) async throws -> any GatewayStore {
+        try await StoreLocation.sqlite(path: path).open(logger: .init(label: "test"))
+    }
+
+    @Test func migrationsAreVersionedAndRunOnce() async throws {
+        let path = TestGateway.makeDataDir() + "/m.db"
+        let a = try await Self.open(path)
+        let b = try await Self.open(path) // a second process opening the same file
+        let db = (a as! SQLGatewayStore).db
+        let versions = try await db.select().column("version").from("schema_migrations").all().map { try $0.decode(column: "version", as: Int.self) }
+        #expect(versions == StoreMigrations.all.map(\.version))
+        let mode = try await db.raw("PRAGMA journal_mode").first()?.decode(column: "journal_mode", as: String.self)
+        #expect(mode == "wal")
+        try await a.close()
+        try await b.close()
+    }
+
+    @Test func usageIsAddedAsIncrementsFromSeveralWriters() async throws {
+        let path = TestGateway.makeDataDir() + "/u.db"
+        let a = try await Self.open(path)
+        let b = try await Self.open(path)
+        try await a.addUsage(day: "2026-12-02", ["k": KeyUsage(requests: 1, characters: 10, errors: 0)])
+        try await b.addUsage(day: "2026-12-02", ["k": KeyUsage(requests: 2, characters: 5, errors: 1), "j": KeyUsage(requests: 1)])
+        try await a.addUsage(day: "2026-12-03", ["k": KeyUsage(requests: 7)])
+        #expect(try await a.usage(day: "2026-12-02") == ["k": KeyUsage(requests: 3, characters: 15, errors: 1), "j": KeyUsage(requests: 1)])
+        #expect(try await b.usage(day: "2026-12-03") == ["k": KeyUsage(requests: 7)])
+        try await a.close()
+        try await b.close()
+    }
+
+    @Test func theMeterHandsIncrementsToTheStoreOnceAndKeepsItsTotals() throws {
+        let meter = UsageMeter()
+        let key = KeyRecord(name: "k", role: .client, keyHash: "h", limits: .init(charactersPerDay: 100))
+        let permit = try meter.admit(key)
+        try permit.charge(characters: 60)
+        permit.release()
+        let drain = meter.drain()
+        #expect(drain.usage[meter.day]?["k"] == KeyUsage(requests: 1, characters: 60))
+        #expect(meter.drain().usage.isEmpty)
+        // Another gateway spent 30 more: the store says 90, which is what counts now.
+        meter.refresh(day: meter.day, stored: ["k": KeyUsage(requests: 2, characters: 90)])
+        #expect(throws: GatewayError.self) { try meter.admit(key).charge(characters: 11) }
+        #expect(meter.views(for: [key])[0].today.characters == 90)
+        // A failed write is put back and written next time.
+        let p2 = try meter.admit(key)
+        try p2.charge(characters: 5)
+        p2.release()
+        let failed = meter.drain()
+        meter.restore(failed)
+        #expect(meter.drain().usage[meter.day]?["k"]?.characters == 5)
+    }
+}
