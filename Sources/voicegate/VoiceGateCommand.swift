@@ -3,16 +3,33 @@ import Foundation
 import Logging
 import VoiceGateCore
 
+/// `voicegate [serve] [flags]` runs the gateway (console or headless); `voicegate keys ...` manages keys.
+/// The root has no options of its own: ArgumentParser would give it a subcommand's `--data-dir`.
 struct VoiceGateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "voicegate",
         abstract: "A gateway and operator console for self-hosted voice cloning (GPT-SoVITS).",
         discussion: """
         With no flags on a terminal, opens the operator console; --server runs the same gateway headless.
-        Settings come from the environment, a .env file and these flags (flags win). See README.md.
+        Settings come from the environment, a .env file and the flags (flags win). See README.md.
         """,
         version: Gateway.version,
-        subcommands: [KeysCommand.self]
+        subcommands: [ServeCommand.self, KeysCommand.self],
+        defaultSubcommand: ServeCommand.self
+    )
+
+    /// One clear line on stderr and a non-zero exit.
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("voicegate: \(message)\n".utf8))
+        Foundation.exit(1)
+    }
+}
+
+/// The gateway itself: the operator console on a terminal, or headless with `--server`.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the gateway (the default): the operator console, or headless with --server."
     )
 
     @Flag(name: .long, help: "Run headless (no terminal UI), for systemd and containers.")
@@ -69,18 +86,12 @@ struct VoiceGateCommand: AsyncParsableCommand {
         do {
             config = try ConfigLoader.load(envFile: envFile, overrides: overrides)
         } catch {
-            Self.fail("configuration: \(error)")
+            VoiceGateCommand.fail("configuration: \(error)")
         }
         if server {
             await HeadlessServer(config: config).run()
         } else {
             await ConsoleLauncher(config: config).run()
         }
-    }
-
-    /// One clear line on stderr and a non-zero exit.
-    static func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("voicegate: \(message)\n".utf8))
-        Foundation.exit(1)
     }
 }

@@ -101,6 +101,24 @@ struct ConsoleTmuxTests {
         }
     }
 
+    /// A key made with the CLI while the console runs appears in its keys view; the console's synthesis counts
+    /// against the name `console` in the log.
+    @Test func aKeyAddedFromTheCLIShowsInTheKeysView() async throws {
+        try await Session.with { s in
+            #expect(await s.waitFor("UP "))
+            let secret = await s.run(ConsoleTmuxTests.binary, ["keys", "add", "tmux-app", "--rpm", "7", "--data-dir", s.dir + "/data"])
+            #expect(secret.count > 30)
+            await s.keys("k")
+            let seen = await s.waitFor("Keys (2)")
+            #expect(seen)
+            #expect(await s.waitFor("0/7"))
+            #expect(await s.screen().contains("tmux-app"))
+            #expect(!(await s.screen().contains(secret.trimmingCharacters(in: .whitespacesAndNewlines))))
+            await s.keys("k")
+            #expect(await s.waitFor("Request log"))
+        }
+    }
+
     @Test func ctrlRSynthesizesFromTheLogFocusItStartsIn() async throws {
         try await Session.with { s in
             #expect(await s.waitFor("fill the form, then Ctrl-R"))

@@ -65,6 +65,11 @@ public struct KeyHandler {
             state.showKeys.toggle()
             return .none
         }
+        if state.showKeys {
+            if key == .down { state.keysScroll += 1 }
+            if key == .up { state.keysScroll = max(0, state.keysScroll - 1) }
+            return .none
+        }
         let maxScroll = max(0, logLineCount - logPageSize)
         switch key {
         case .up: state.logScroll = min(maxScroll, state.logScroll + 1)

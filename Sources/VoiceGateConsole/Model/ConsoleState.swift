@@ -52,6 +52,8 @@ public struct ConsoleState: Sendable {
     public var showHelp = false
     /// The keys view takes the log's place (k on the log, F2 anywhere).
     public var showKeys = false
+    /// Rows the keys view is scrolled down by.
+    public var keysScroll = 0
     public var run: RunState = .idle
     public var completions: [String] = []
     public var ascii = false

@@ -97,7 +97,7 @@ public struct ConsoleRenderer {
             hints = "type to filter  Enter: keep filter  Esc: clear filter"
         } else {
             switch state.focus {
-            case .log where state.showKeys: hints = "k: request log  Tab: form  Ctrl-R: synthesize  ?: help  q: quit"
+            case .log where state.showKeys: hints = "↑↓ scroll  k: request log  Tab: form  Ctrl-R: synthesize  ?: help  q: quit"
             case .log: hints = "↑↓ scroll  /: filter  k: keys  Tab: form  Ctrl-R: synthesize  ?: help  q: quit"
             case .field(.language): hints = "←→: language  Tab: move  Ctrl-R: synthesize  Esc: back  ?: help  q: quit"
             case .field(.speed), .field(.temperature): hints = "←→ or type: value  Tab: move  Ctrl-R: synthesize  Esc: back  F1: help"
