@@ -7,7 +7,7 @@ import PackageDescription
 let fuzzing = Context.environment["VOICEGATE_FUZZ"] == "1"
 let fuzzSwift: [SwiftSetting] = fuzzing ? [.define("FUZZING"), .unsafeFlags(["-sanitize=fuzzer,address", "-enable-testing"])] : []
 let fuzzLink: [LinkerSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer,address", "-use-ld=lld"])] : []
-let fuzzTargets: [Target] = ["upload", "audio", "upstream-wav", "dotenv"].map { name in
+let fuzzTargets: [Target] = ["upload", "audio", "upstream-wav", "dotenv", "admin-input"].map { name in
     .executableTarget(name: "fuzz-\(name)", dependencies: ["VoiceGateCore", "FuzzDriver"], path: "Fuzz/Targets/\(name)",
                       swiftSettings: fuzzSwift, linkerSettings: fuzzLink)
 }
@@ -43,6 +43,7 @@ let package = Package(
             name: "VoiceGateCore",
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

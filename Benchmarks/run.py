@@ -5,12 +5,15 @@ Runs wrk with a real multipart request (a 5 s WAV reference) through the gateway
 POST /tts straight to the double, at 1 and 32 connections, in alternating rounds; reports medians and ratios.
 Beside them, the same upload through proxy-floor: a do-nothing proxy on the same stack (Hummingbird, AsyncHTTPClient,
 the same executor) that drops the body and forwards a fixed /tts, i.e. the most any gateway on this stack can reach.
+The gateway is measured twice in each round: all requests with the one admin key, and spread over --keys client
+keys (each request the next key in turn), so the cost of named keys, per-key limits and the synthesis history
+(always on: every request is a row in the SQLite store) shows as a ratio in the same run.
 Then measures the gateway's peak RSS while 32 clients upload 10 MiB references at once.
 
-    python3 Benchmarks/run.py [--rounds 3] [--seconds 5] [--upstream-ms 0,10] [--no-memory]
+    python3 Benchmarks/run.py [--rounds 3] [--seconds 5] [--upstream-ms 0,10] [--keys 100] [--no-memory]
 Needs: wrk, sox, curl (Debian packages). Everything listens on 127.0.0.1 only.
 """
-import argparse, json, os, re, shutil, socket, statistics, subprocess, sys, tempfile, time, uuid
+import argparse, json, os, re, shutil, socket, statistics, subprocess, sys, tempfile, time, urllib.request, uuid
 from concurrent.futures import ThreadPoolExecutor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -39,8 +42,17 @@ def multipart(boundary, fields, file_path):
     out += open(file_path, "rb").read() + f"\r\n--{boundary}--\r\n".encode()
     return out
 
-def wrk(url, body_file, content_type, key, connections, seconds):
-    env = dict(os.environ, BODY_FILE=body_file, CONTENT_TYPE=content_type, API_KEY=key or "")
+def make_keys(port, admin, count, path):
+    """Client keys without limits (so none is refused), made through the admin API; one per line in `path`."""
+    with open(path, "w") as out:
+        for i in range(count):
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/keys", method="POST",
+                                             data=json.dumps({"name": f"bench-{port}-{i}"}).encode(),
+                                             headers={"X-API-Key": admin, "Content-Type": "application/json"})
+            out.write(json.load(urllib.request.urlopen(request))["key"] + "\n")
+
+def wrk(url, body_file, content_type, key, connections, seconds, keys_file=None):
+    env = dict(os.environ, BODY_FILE=body_file, CONTENT_TYPE=content_type, API_KEY=key or "", API_KEYS_FILE=keys_file or "")
     threads = min(2, connections)
     out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", LUA, url],
                          env=env, capture_output=True, text=True, check=True).stdout
@@ -61,6 +73,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--upstream-ms", default="0,10",
                     help="inference delays of the upstream double, comma-separated (0: pure gateway overhead)")
+    ap.add_argument("--keys", type=int, default=100, help="client keys the second gateway run spreads its requests over")
     ap.add_argument("--no-memory", action="store_true", help="skip the 32 concurrent 10 MiB uploads")
     args = ap.parse_args()
     delays = [int(d) for d in args.upstream_ms.split(",")]
@@ -79,6 +92,7 @@ def main():
     subprocess.run(["sox", "-n", "-r", "192000", "-c", "2", "-b", "32", "-e", "floating-point", big, "synth", "6.5", "sine", "180"], check=True)
 
     key = "bench-" + uuid.uuid4().hex
+    keys_file = os.path.join(work, "keys.txt")
     procs = []
 
     def start(cmd, port, env=None, log=None):
@@ -99,6 +113,7 @@ def main():
         env = dict(os.environ, API_KEY=key, SOVITS_BASE_URL=f"http://127.0.0.1:{upstream_port}", PORT=str(gateway_port),
                    SOVITS_REF_DIR=refs, DATA_DIR=work, SOVITS_MAX_CONCURRENCY="64", QUEUE_MAX="1000", LOG_LEVEL="info")
         gateway = start([os.path.join(bindir, "voicegate"), "--server"], gateway_port, env, os.path.join(work, "gateway.log"))
+        make_keys(gateway_port, key, args.keys, keys_file)
         return double, gateway, upstream_port, gateway_port
 
     def start_floor(upstream_port):
@@ -119,26 +134,29 @@ def main():
         print(f"\nVoiceGate benchmark: {args.rounds} alternating rounds of {args.seconds} s, medians; "
               f"5 s WAV reference (320 kB multipart) vs direct JSON POST /tts; {os.cpu_count()} cores")
         print("\n| upstream | connections | direct req/s | floor req/s | gateway req/s | floor/direct | gateway/direct | gateway/floor "
-              "| direct p50 ms | floor p50 ms | gateway p50 ms | added p50 ms | direct p99 ms | gateway p99 ms |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+              "| direct p50 ms | floor p50 ms | gateway p50 ms | added p50 ms | direct p99 ms | gateway p99 ms "
+              f"| {args.keys} keys req/s | {args.keys} keys / 1 key | {args.keys} keys p50 ms |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         after_wrk = 0
         for delay in delays:
             double, gateway, upstream_port, gateway_port = start_pair(delay)
             floor, floor_port = start_floor(upstream_port)
-            targets = [("gateway", f"http://127.0.0.1:{gateway_port}/api/v1/voice/synthesize", gw_body, content_type, key),
-                       ("direct", f"http://127.0.0.1:{upstream_port}/tts", direct_body, "application/json", None),
-                       ("floor", f"http://127.0.0.1:{floor_port}/", gw_body, content_type, None)]
+            gw_url = f"http://127.0.0.1:{gateway_port}/api/v1/voice/synthesize"
+            targets = [("gateway", gw_url, gw_body, content_type, key, None),
+                       ("direct", f"http://127.0.0.1:{upstream_port}/tts", direct_body, "application/json", None, None),
+                       ("floor", f"http://127.0.0.1:{floor_port}/", gw_body, content_type, None, None),
+                       ("keys", gw_url, gw_body, content_type, None, keys_file)]
             results = {}
             for c in [1, 32]:  # warm up all three
-                for _, url, body, ctype, k in targets:
-                    wrk(url, body, ctype, k, c, 2)
+                for _, url, body, ctype, k, kf in targets:
+                    wrk(url, body, ctype, k, c, 2, kf)
             # The double, like api_v2, serves one request at a time and finishes what wrk left queued when it
             # stopped: let it drain, or the next run measures the previous one's backlog.
             settle = 0.2 + 40 * delay / 1000
             for _ in range(args.rounds):
                 for c in [1, 32]:
-                    for kind, url, body, ctype, k in targets:
-                        results.setdefault((kind, c), []).append(wrk(url, body, ctype, k, c, args.seconds))
+                    for kind, url, body, ctype, k, kf in targets:
+                        results.setdefault((kind, c), []).append(wrk(url, body, ctype, k, c, args.seconds, kf))
                         time.sleep(settle)
 
             def med(kind, c, field):
@@ -149,7 +167,8 @@ def main():
                 dp, fp, gp = med("direct", c, "p50"), med("floor", c, "p50"), med("gateway", c, "p50")
                 print(f"| {delay} ms | {c} | {d:.0f} | {f:.0f} | {g:.0f} | {f / d:.2f}x | {g / d:.2f}x | {g / f:.2f}x | "
                       f"{dp:.2f} | {fp:.2f} | {gp:.2f} | {gp - dp:+.2f} | "
-                      f"{med('direct', c, 'p99'):.2f} | {med('gateway', c, 'p99'):.2f} |", flush=True)
+                      f"{med('direct', c, 'p99'):.2f} | {med('gateway', c, 'p99'):.2f} | "
+                      f"{med('keys', c, 'rps'):.0f} | {med('keys', c, 'rps') / g:.2f}x | {med('keys', c, 'p50'):.2f} |", flush=True)
             after_wrk = max(after_wrk, rss_peak_kib(gateway.pid))
             stop(floor)
             stop(gateway)

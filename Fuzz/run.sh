@@ -10,13 +10,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(upload audio upstream-wav dotenv)
+[ ${#targets[@]} -gt 0 ] || targets=(upload audio upstream-wav dotenv admin-input)
 
+# FUZZ_BUILD_FLAGS: extra `swift build` flags, the same as the release build's so that its dependencies are reused
+# (.ci/run builds with -Xswiftc -enable-testing).
 export VOICEGATE_FUZZ=1
+read -r -a extra <<< "${FUZZ_BUILD_FLAGS:-}"
 for target in "${targets[@]}"; do
-  swift build -c release --product "fuzz-$target" 2>&1 | grep -E "error|warning: |Compiling fuzz|Build" || true
+  swift build -c release "${extra[@]}" --product "fuzz-$target" 2>&1 | grep -E "error|warning: |Compiling fuzz|Build" || true
 done
-bin=$(swift build -c release --show-bin-path)
+bin=$(swift build -c release "${extra[@]}" --show-bin-path)
 
 failed=()
 for target in "${targets[@]}"; do

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 
 /// `GET {prefix}/history`: newest first, paged by cursor. An admin sees every key's syntheses, a client key its own.
 struct HistoryController {
@@ -52,23 +53,28 @@ struct HistoryController {
         }
     }
 
+    /// From the raw query string (what follows `?`), as the router would split it.
+    static func query(string: String) throws -> HistoryQuery {
+        try query(URI("/history?" + string).queryParameters)
+    }
+
     static func query(_ parameters: Hummingbird.Parameters) throws -> HistoryQuery {
         var query = HistoryQuery()
         for name in parameters.map({ String($0.key) }) where !["key", "status", "since", "until", "limit", "cursor"].contains(name) {
             throw GatewayError.invalid("unknown_parameter", "\(name) is not a history parameter (known: key, status, since, until, limit, cursor)")
         }
         if let key = parameters.get("key"), !key.isEmpty { query.key = key }
-        if let status = parameters.get("status"), !status.isEmpty {
+        if let status = parameters.get("status") {
             guard let n = Int(status), (100...599).contains(n) else { throw invalid("status", "an HTTP status from 100 to 599") }
             query.status = n
         }
-        if let since = parameters.get("since"), !since.isEmpty { query.since = try date(since, "since") }
-        if let until = parameters.get("until"), !until.isEmpty { query.until = try date(until, "until") }
-        if let limit = parameters.get("limit"), !limit.isEmpty {
+        if let since = parameters.get("since") { query.since = try date(since, "since") }
+        if let until = parameters.get("until") { query.until = try date(until, "until") }
+        if let limit = parameters.get("limit") {
             guard let n = Int(limit), (1...maxLimit).contains(n) else { throw invalid("limit", "a whole number from 1 to \(maxLimit)") }
             query.limit = n
         }
-        if let cursor = parameters.get("cursor"), !cursor.isEmpty {
+        if let cursor = parameters.get("cursor") {
             guard let n = Int64(cursor), n > 0 else { throw invalid("cursor", "the next_cursor of an earlier page") }
             query.before = n
         }

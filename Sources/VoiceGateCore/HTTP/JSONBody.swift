@@ -8,10 +8,14 @@ struct JSONBody {
 
     static func read(_ request: Request) async throws -> JSONBody {
         let buffer = try await request.body.collect(upTo: maxBytes)
-        guard let object = try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)), let fields = object as? [String: Any] else {
+        return try JSONBody(Data(buffer.readableBytesView))
+    }
+
+    init(_ data: Data) throws {
+        guard let object = try? JSONSerialization.jsonObject(with: data), let fields = object as? [String: Any] else {
             throw GatewayError.invalid("invalid_json", "the body must be a JSON object")
         }
-        return JSONBody(fields: fields)
+        self.fields = fields
     }
 
     func rejectUnknown(allowed: Set<String>) throws {
@@ -21,14 +25,15 @@ struct JSONBody {
         }
     }
 
+    /// Absent is nil; null is refused like any other wrong type (these fields have no "none").
     func string(_ name: String) throws -> String? {
-        guard let value = fields[name], !(value is NSNull) else { return nil }
+        guard let value = fields[name] else { return nil }
         guard let s = value as? String else { throw Self.wrongType(name, "a string") }
         return s
     }
 
     func bool(_ name: String) throws -> Bool? {
-        guard let value = fields[name], !(value is NSNull) else { return nil }
+        guard let value = fields[name] else { return nil }
         // JSONSerialization gives NSNumber for both numbers and booleans: only a real boolean counts.
         guard let n = value as? NSNumber, Self.isBoolean(n) else { throw Self.wrongType(name, "true or false") }
         return n.boolValue

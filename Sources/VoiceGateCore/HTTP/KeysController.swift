@@ -56,24 +56,14 @@ struct KeysController {
         }
         group.post("keys") { request, context -> EditedResponse<KeyJSON> in
             _ = try context.requireAdmin()
-            let body = try await JSONBody.read(request)
-            try body.rejectUnknown(allowed: Self.fields.subtracting(["enabled"]))
-            guard let name = try body.string("name") else { throw GatewayError.invalid("missing_name", "name is required") }
-            let role = try Self.role(body) ?? .client
-            let limits = KeyRecord.Limits(requestsPerMinute: try body.optionalInt("requests_per_minute") ?? nil,
-                                          charactersPerDay: try body.optionalInt("characters_per_day") ?? nil,
-                                          concurrent: try body.optionalInt("concurrent") ?? nil)
+            let (name, role, limits) = try Self.creation(try await JSONBody.read(request))
             let (key, secret) = try await administration.add(name: name, role: role, limits: limits)
             return EditedResponse(status: .created, response: json(key, secret: secret))
         }
         group.patch("keys/{name}") { request, context -> KeyJSON in
             let actor = try context.requireAdmin()
             let name = try context.parameters.require("name")
-            let body = try await JSONBody.read(request)
-            try body.rejectUnknown(allowed: Self.fields.subtracting(["name"]))
-            let change = KeyAdministration.Change(role: try Self.role(body), requestsPerMinute: try body.optionalInt("requests_per_minute"),
-                                                  charactersPerDay: try body.optionalInt("characters_per_day"),
-                                                  concurrent: try body.optionalInt("concurrent"), enabled: try body.bool("enabled"))
+            let change = try Self.change(try await JSONBody.read(request))
             return json(try await administration.update(name: name, change, actor: actor.name))
         }
         group.delete("keys/{name}") { _, context -> Response in
@@ -81,6 +71,24 @@ struct KeysController {
             try await administration.revoke(name: try context.parameters.require("name"), actor: actor.name)
             return Response(status: .noContent)
         }
+    }
+
+    /// A POST body: the new key's name, role and limits (checked further by `KeyAdministration.add`).
+    static func creation(_ body: JSONBody) throws -> (name: String, role: KeyRecord.Role, limits: KeyRecord.Limits) {
+        try body.rejectUnknown(allowed: fields.subtracting(["enabled"]))
+        guard let name = try body.string("name") else { throw GatewayError.invalid("missing_name", "name is required") }
+        let limits = KeyRecord.Limits(requestsPerMinute: try body.optionalInt("requests_per_minute") ?? nil,
+                                      charactersPerDay: try body.optionalInt("characters_per_day") ?? nil,
+                                      concurrent: try body.optionalInt("concurrent") ?? nil)
+        return (name, try role(body) ?? .client, limits)
+    }
+
+    /// A PATCH body.
+    static func change(_ body: JSONBody) throws -> KeyAdministration.Change {
+        try body.rejectUnknown(allowed: fields.subtracting(["name"]))
+        return KeyAdministration.Change(role: try role(body), requestsPerMinute: try body.optionalInt("requests_per_minute"),
+                                        charactersPerDay: try body.optionalInt("characters_per_day"),
+                                        concurrent: try body.optionalInt("concurrent"), enabled: try body.bool("enabled"))
     }
 
     private static func role(_ body: JSONBody) throws -> KeyRecord.Role? {

@@ -16,6 +16,10 @@ public protocol GatewayStore: Sendable {
     func addUsage(day: String, _ usage: [String: KeyUsage]) async throws
     func usage(day: String) async throws -> [String: KeyUsage]
 
+    /// Writes one round of the gateway's state in one transaction: history rows, usage increments by day, and when
+    /// keys were last used. All of it or none.
+    func write(_ batch: StoreBatch) async throws
+
     func appendHistory(_ records: [HistoryRecord]) async throws
     func history(_ query: HistoryQuery) async throws -> [HistoryRecord]
     /// Removes rows older than `date`; returns how many.
@@ -35,4 +39,20 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unsupported(let message), .unavailable(let message): return message
         }
     }
+}
+
+/// What `StoreSync` writes in one round.
+public struct StoreBatch: Sendable {
+    public var history: [HistoryRecord] = []
+    /// Day (`YYYY-MM-DD`) -> key name -> increments.
+    public var usage: [String: [String: KeyUsage]] = [:]
+    public var lastUsed: [String: Date] = [:]
+
+    public init(history: [HistoryRecord] = [], usage: [String: [String: KeyUsage]] = [:], lastUsed: [String: Date] = [:]) {
+        self.history = history
+        self.usage = usage
+        self.lastUsed = lastUsed
+    }
+
+    public var isEmpty: Bool { history.isEmpty && usage.isEmpty && lastUsed.isEmpty }
 }

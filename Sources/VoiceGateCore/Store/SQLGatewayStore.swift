@@ -52,25 +52,43 @@ final class SQLGatewayStore: GatewayStore {
     }
 
     func markUsed(_ lastUsed: [String: Date]) async throws {
-        for (name, date) in lastUsed {
+        for (name, date) in lastUsed.sorted(by: { $0.key < $1.key }) {
             try await db.update("api_keys").set("last_used_at", to: Self.millis(date)).where("name", .equal, name).run()
+        }
+    }
+
+    func write(_ batch: StoreBatch) async throws {
+        guard !batch.isEmpty else { return }
+        // One transaction a round: SQLite pays for a commit (and the WAL checkpoints that follow), not for a row.
+        // The connection is shared, so a statement another task runs meanwhile joins it; none of them needs its own.
+        try await db.raw("BEGIN").run()
+        do {
+            try await appendHistory(batch.history)
+            for (day, usage) in batch.usage.sorted(by: { $0.key < $1.key }) { try await addUsage(day: day, usage) }
+            try await markUsed(batch.lastUsed)
+            try await db.raw("COMMIT").run()
+        } catch {
+            try? await db.raw("ROLLBACK").run()
+            throw error
         }
     }
 
     // MARK: usage
 
+    /// One upsert statement for all keys: each row adds its increments to what is there.
     func addUsage(day: String, _ usage: [String: KeyUsage]) async throws {
-        for (name, u) in usage where !u.isZero {
-            try await db.insert(into: "key_usage").columns("day", "key_name", "requests", "characters", "errors")
-                .values(SQLBind(day), SQLBind(name), SQLBind(u.requests), SQLBind(u.characters), SQLBind(u.errors))
-                .onConflict(with: ["day", "key_name"]) { update in
-                    for column in ["requests", "characters", "errors"] {
-                        update.set(column, to: SQLBinaryExpression(SQLColumn(column, table: "key_usage"), .add, SQLExcludedColumn(column)))
-                    }
-                    return update
-                }
-                .run()
+        let rows = usage.filter { !$0.value.isZero }.sorted { $0.key < $1.key }
+        guard !rows.isEmpty else { return }
+        let insert = db.insert(into: "key_usage").columns("day", "key_name", "requests", "characters", "errors")
+        for (name, u) in rows {
+            insert.values(SQLBind(day), SQLBind(name), SQLBind(u.requests), SQLBind(u.characters), SQLBind(u.errors))
         }
+        try await insert.onConflict(with: ["day", "key_name"]) { update in
+            for column in ["requests", "characters", "errors"] {
+                update.set(column, to: SQLBinaryExpression(SQLColumn(column, table: "key_usage"), .add, SQLExcludedColumn(column)))
+            }
+            return update
+        }.run()
     }
 
     func usage(day: String) async throws -> [String: KeyUsage] {

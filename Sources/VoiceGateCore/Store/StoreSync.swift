@@ -31,46 +31,44 @@ final class StoreSync: Service {
         await prune()
         await cancelWhenGracefulShutdown {
             var lastPrune = ContinuousClock.now
+            var round = 0
             while !Task.isCancelled {
                 try? await Task.sleep(for: self.interval)
-                await self.sync()
+                round += 1
+                // Writes every round; the keys are read back every other round (a change counts within half a
+                // second) and today's usage once a second (only other gateways change it).
+                await self.sync(readKeys: round % 2 == 0, readUsage: round % 5 == 0)
                 if ContinuousClock.now - lastPrune > self.pruneEvery {
                     await self.prune()
                     lastPrune = .now
                 }
             }
         }
-        await sync()
+        await sync(everything: true)
         try? await store.close()
     }
 
     /// One round: write, then read back. Public to tests through `Gateway.syncStore()`.
-    func sync() async {
-        let rows = history.take()
-        if !rows.isEmpty {
-            do {
-                try await store.appendHistory(rows)
-            } catch {
-                history.putBack(rows)
-                logger.warning("history: cannot write \(rows.count) rows, will retry: \(error)")
-            }
-        }
-        let drain = meter.drain()
+    func sync(everything: Bool = false, readKeys: Bool = true, readUsage: Bool = true) async {
+        let drain = meter.drain(everything: everything)
+        let batch = StoreBatch(history: history.take(), usage: drain.usage, lastUsed: drain.lastUsed)
         var written = true
-        if !drain.isEmpty {
+        if !batch.isEmpty {
             do {
-                for (day, usage) in drain.usage { try await store.addUsage(day: day, usage) }
-                try await store.markUsed(drain.lastUsed)
+                try await store.write(batch)
             } catch {
                 written = false
+                history.putBack(batch.history)
                 meter.restore(drain)
-                logger.warning("usage: cannot write, will retry: \(error)")
+                logger.warning("store: cannot write \(batch.history.count) history rows and the usage, will retry: \(error)")
             }
         }
         do {
-            let generation = keys.generation
-            keys.replace(try await store.keys(), readAfter: generation)
-            if written {
+            if readKeys {
+                let generation = keys.generation
+                keys.replace(try await store.keys(), readAfter: generation)
+            }
+            if written, readUsage {
                 let day = meter.day
                 meter.refresh(day: day, stored: try await store.usage(day: day))
             }

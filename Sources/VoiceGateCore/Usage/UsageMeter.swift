@@ -27,6 +27,9 @@ public final class UsageMeter: Sendable {
         var pending = KeyUsage()
         var lastRefusal: ContinuousClock.Instant?
         var lastUsed: Date?
+        /// When `lastUsed` was last handed out to be written: a busy key's last use is written once a second, not
+        /// with every round.
+        var lastUseWritten: ContinuousClock.Instant?
     }
 
     private struct State {
@@ -121,17 +124,22 @@ public final class UsageMeter: Sendable {
         }
     }
 
-    /// Takes what was added since the last drain, to be written to the store.
-    public func drain() -> Drain {
-        state.withLock { s in
+    /// Takes what was added since the last drain, to be written to the store; `everything` also takes last uses
+    /// written less than a second ago (at shutdown).
+    public func drain(everything: Bool = false) -> Drain {
+        let now = clock.now
+        return state.withLock { s in
             var out = Drain(usage: s.unwritten, lastUsed: [:])
             s.unwritten = [:]
             for (name, account) in s.accounts {
                 if !account.pending.isZero { out.usage[s.day, default: [:]][name] = account.pending }
-                if let used = account.lastUsed { out.lastUsed[name] = used }
+                if let used = account.lastUsed, everything || account.lastUseWritten.map({ now - $0 >= .seconds(1) }) ?? true {
+                    out.lastUsed[name] = used
+                    s.accounts[name]!.lastUsed = nil
+                    s.accounts[name]!.lastUseWritten = now
+                }
                 s.accounts[name]!.stored = account.stored + account.pending
                 s.accounts[name]!.pending = KeyUsage()
-                s.accounts[name]!.lastUsed = nil
             }
             return out
         }
