@@ -74,6 +74,7 @@ def main():
     ap.add_argument("--upstream-ms", default="0,10",
                     help="inference delays of the upstream double, comma-separated (0: pure gateway overhead)")
     ap.add_argument("--keys", type=int, default=100, help="client keys the second gateway run spreads its requests over")
+    ap.add_argument("--baseline-binary", help="another voicegate build (an earlier commit) measured in the same rounds")
     ap.add_argument("--no-memory", action="store_true", help="skip the 32 concurrent 10 MiB uploads")
     args = ap.parse_args()
     delays = [int(d) for d in args.upstream_ms.split(",")]
@@ -93,6 +94,7 @@ def main():
 
     key = "bench-" + uuid.uuid4().hex
     keys_file = os.path.join(work, "keys.txt")
+    baseline_ports = {}
     procs = []
 
     def start(cmd, port, env=None, log=None):
@@ -114,6 +116,11 @@ def main():
                    SOVITS_REF_DIR=refs, DATA_DIR=work, SOVITS_MAX_CONCURRENCY="64", QUEUE_MAX="1000", LOG_LEVEL="info")
         gateway = start([os.path.join(bindir, "voicegate"), "--server"], gateway_port, env, os.path.join(work, "gateway.log"))
         make_keys(gateway_port, key, args.keys, keys_file)
+        if args.baseline_binary:
+            before_port = free_port()
+            before_env = dict(env, PORT=str(before_port), DATA_DIR=os.path.join(work, "before"))
+            start([args.baseline_binary, "--server"], before_port, before_env, os.path.join(work, "before.log"))
+            baseline_ports[upstream_port] = before_port
         return double, gateway, upstream_port, gateway_port
 
     def start_floor(upstream_port):
@@ -135,8 +142,9 @@ def main():
               f"5 s WAV reference (320 kB multipart) vs direct JSON POST /tts; {os.cpu_count()} cores")
         print("\n| upstream | connections | direct req/s | floor req/s | gateway req/s | floor/direct | gateway/direct | gateway/floor "
               "| direct p50 ms | floor p50 ms | gateway p50 ms | added p50 ms | direct p99 ms | gateway p99 ms "
-              f"| {args.keys} keys req/s | {args.keys} keys / 1 key | {args.keys} keys p50 ms |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+              f"| {args.keys} keys req/s | {args.keys} keys / 1 key | {args.keys} keys p50 ms |"
+              + (" before req/s | 1 key / before | 100 keys / before | before p50 ms |" if args.baseline_binary else ""))
+        print("|---" * (17 + (4 if args.baseline_binary else 0)) + "|")
         after_wrk = 0
         for delay in delays:
             double, gateway, upstream_port, gateway_port = start_pair(delay)
@@ -146,6 +154,9 @@ def main():
                        ("direct", f"http://127.0.0.1:{upstream_port}/tts", direct_body, "application/json", None, None),
                        ("floor", f"http://127.0.0.1:{floor_port}/", gw_body, content_type, None, None),
                        ("keys", gw_url, gw_body, content_type, None, keys_file)]
+            if args.baseline_binary:
+                targets.append(("before", f"http://127.0.0.1:{baseline_ports[upstream_port]}/api/v1/voice/synthesize", gw_body,
+                                content_type, key, None))
             results = {}
             for c in [1, 32]:  # warm up all three
                 for _, url, body, ctype, k, kf in targets:
@@ -168,7 +179,10 @@ def main():
                 print(f"| {delay} ms | {c} | {d:.0f} | {f:.0f} | {g:.0f} | {f / d:.2f}x | {g / d:.2f}x | {g / f:.2f}x | "
                       f"{dp:.2f} | {fp:.2f} | {gp:.2f} | {gp - dp:+.2f} | "
                       f"{med('direct', c, 'p99'):.2f} | {med('gateway', c, 'p99'):.2f} | "
-                      f"{med('keys', c, 'rps'):.0f} | {med('keys', c, 'rps') / g:.2f}x | {med('keys', c, 'p50'):.2f} |", flush=True)
+                      f"{med('keys', c, 'rps'):.0f} | {med('keys', c, 'rps') / g:.2f}x | {med('keys', c, 'p50'):.2f} |"
+                      + (f" {med('before', c, 'rps'):.0f} | {g / med('before', c, 'rps'):.2f}x | "
+                         f"{med('keys', c, 'rps') / med('before', c, 'rps'):.2f}x | {med('before', c, 'p50'):.2f} |"
+                         if args.baseline_binary else ""), flush=True)
             after_wrk = max(after_wrk, rss_peak_kib(gateway.pid))
             stop(floor)
             stop(gateway)

@@ -15,6 +15,7 @@ final class StoreSync: Service {
     let interval: Duration
     let logger: Logger
     private let pruneEvery: Duration = .seconds(3600)
+    private let rounds = AsyncSerialGate()
 
     init(store: any GatewayStore, keys: KeyRing, meter: UsageMeter, history: HistoryWriter, historyDays: Int,
          interval: Duration = .milliseconds(200), logger: Logger) {
@@ -50,6 +51,10 @@ final class StoreSync: Service {
 
     /// One round: write, then read back. Public to tests through `Gateway.syncStore()`.
     func sync(everything: Bool = false, readKeys: Bool = true, readUsage: Bool = true) async {
+        _ = try? await rounds.run { await self.round(everything: everything, readKeys: readKeys, readUsage: readUsage) }
+    }
+
+    private func round(everything: Bool, readKeys: Bool, readUsage: Bool) async {
         let drain = meter.drain(everything: everything)
         let batch = StoreBatch(history: history.take(), usage: drain.usage, lastUsed: drain.lastUsed)
         var written = true

@@ -34,6 +34,8 @@ public final class UsageMeter: Sendable {
 
     private struct State {
         var day: String
+        /// When `day` ends: naming the day takes a calendar, so it is done once a day, not per request.
+        var dayEnds: Date
         var accounts: [String: Account] = [:]
         /// Increments of earlier days not yet written (a day that ended between two drains, or a failed write).
         var unwritten: [String: [String: KeyUsage]] = [:]
@@ -50,7 +52,7 @@ public final class UsageMeter: Sendable {
     private let clock = ContinuousClock()
 
     public init(now: Date = Date()) {
-        state = Mutex(State(day: UsageDay.name(of: now)))
+        state = Mutex(State(day: UsageDay.name(of: now), dayEnds: UsageDay.nextReset(after: now)))
     }
 
     /// Admits a request for `key` if its per-minute and in-flight limits allow; the permit must be released when
@@ -59,48 +61,52 @@ public final class UsageMeter: Sendable {
         let instant = clock.now
         let refusal: GatewayError? = state.withLock { s in
             rollOver(&s, now: now)
-            var account = s.accounts[key.name, default: Account()]
-            defer { s.accounts[key.name] = account }
-            let minuteAgo = instant - .seconds(60)
-            if let first = account.recent.firstIndex(where: { $0 > minuteAgo }) { account.recent.removeFirst(first) } else { account.recent.removeAll() }
-            if let limit = key.limits.concurrent, account.inFlight >= limit {
-                account.lastRefusal = instant
-                return GatewayError(429, "rate_limited", "key \(key.name) already has \(account.inFlight) requests in flight (its limit)",
-                                    details: ["limit": .string("concurrent"), "limit_value": .int(limit)], retryAfter: 1)
-            }
-            if let limit = key.limits.requestsPerMinute, account.recent.count >= limit {
-                account.lastRefusal = instant
-                let wait = max(1, Int(((account.recent[account.recent.count - limit] - minuteAgo).seconds).rounded(.up)))
-                return GatewayError(429, "rate_limited", "key \(key.name) made \(limit) requests in the last minute (its limit); retry in \(wait) s",
-                                    details: ["limit": .string("requests_per_minute"), "limit_value": .int(limit), "retry_after_seconds": .int(wait)],
-                                    retryAfter: wait)
-            }
-            if let limit = key.limits.charactersPerDay, account.stored.characters + account.pending.characters >= limit {
-                account.lastRefusal = instant
-                return Self.quotaError(key: key.name, limit: limit, used: account.stored.characters + account.pending.characters, now: now)
-            }
-            account.recent.append(instant)
-            account.inFlight += 1
-            account.pending.requests += 1
-            account.lastUsed = now
-            return nil
+            return Self.admit(key, to: &s.accounts[key.name, default: Account()], at: instant, now: now)
         }
         if let refusal { throw refusal }
         return UsagePermit(meter: self, key: key)
     }
 
+    /// Checks and counts one request on the account in place (a copy would copy its minute of request times).
+    private static func admit(_ key: KeyRecord, to account: inout Account, at instant: ContinuousClock.Instant, now: Date) -> GatewayError? {
+        let minuteAgo = instant - .seconds(60)
+        if let first = account.recent.first, first <= minuteAgo {
+            account.recent.removeFirst(account.recent.firstIndex { $0 > minuteAgo } ?? account.recent.count)
+        }
+        if let limit = key.limits.concurrent, account.inFlight >= limit {
+            account.lastRefusal = instant
+            return GatewayError(429, "rate_limited", "key \(key.name) already has \(account.inFlight) requests in flight (its limit)",
+                                details: ["limit": .string("concurrent"), "limit_value": .int(limit)], retryAfter: 1)
+        }
+        if let limit = key.limits.requestsPerMinute, account.recent.count >= limit {
+            account.lastRefusal = instant
+            let wait = max(1, Int(((account.recent[account.recent.count - limit] - minuteAgo).seconds).rounded(.up)))
+            return GatewayError(429, "rate_limited", "key \(key.name) made \(limit) requests in the last minute (its limit); retry in \(wait) s",
+                                details: ["limit": .string("requests_per_minute"), "limit_value": .int(limit), "retry_after_seconds": .int(wait)],
+                                retryAfter: wait)
+        }
+        if let limit = key.limits.charactersPerDay, account.stored.characters + account.pending.characters >= limit {
+            account.lastRefusal = instant
+            return quotaError(key: key.name, limit: limit, used: account.stored.characters + account.pending.characters, now: now)
+        }
+        account.recent.append(instant)
+        account.inFlight += 1
+        account.pending.requests += 1
+        account.lastUsed = now
+        return nil
+    }
+
     /// Charges `characters` to today's quota; refuses (and charges nothing) when they do not fit.
     func charge(_ key: KeyRecord, characters: Int, now: Date = Date()) throws(GatewayError) {
+        let instant = clock.now
         let refusal: GatewayError? = state.withLock { s in
             rollOver(&s, now: now)
-            var account = s.accounts[key.name, default: Account()]
-            defer { s.accounts[key.name] = account }
-            let used = account.stored.characters + account.pending.characters
+            let used = (s.accounts[key.name]?.stored.characters ?? 0) + (s.accounts[key.name]?.pending.characters ?? 0)
             if let limit = key.limits.charactersPerDay, used + characters > limit {
-                account.lastRefusal = clock.now
+                s.accounts[key.name, default: Account()].lastRefusal = instant
                 return Self.quotaError(key: key.name, limit: limit, used: used, now: now, asked: characters)
             }
-            account.pending.characters += characters
+            s.accounts[key.name, default: Account()].pending.characters += characters
             return nil
         }
         if let refusal { throw refusal }
@@ -181,7 +187,9 @@ public final class UsageMeter: Sendable {
     }
 
     private func rollOver(_ s: inout State, now: Date) {
+        guard now >= s.dayEnds else { return }
         let today = UsageDay.name(of: now)
+        s.dayEnds = UsageDay.nextReset(after: now)
         guard today != s.day else { return }
         for (name, account) in s.accounts where !account.pending.isZero {
             s.unwritten[s.day, default: [:]][name] = (s.unwritten[s.day]?[name] ?? KeyUsage()) + account.pending
