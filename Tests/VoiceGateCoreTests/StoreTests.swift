@@ -53,6 +53,10 @@ struct StoreTests {
         p2.release()
         let failed = meter.drain()
         meter.restore(failed)
-        #expect(meter.drain().usage[meter.day]?["k"]?.characters == 5)
+        // What was put back and what came since are written together, neither over the other.
+        let p3 = try meter.admit(key)
+        try p3.charge(characters: 2)
+        p3.release()
+        #expect(meter.drain().usage[meter.day]?["k"] == KeyUsage(requests: 3, characters: 7))
     }
 }

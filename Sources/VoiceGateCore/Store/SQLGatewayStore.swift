@@ -4,15 +4,26 @@ import SQLKit
 /// The store on any SQLKit database. Queries use only what SQLite and PostgreSQL share (upserts with
 /// `ON CONFLICT`, integer milliseconds for times), so PostgresKit can run this same type.
 final class SQLGatewayStore: GatewayStore {
+    /// Reads.
     let db: any SQLDatabase
+    /// Every write goes to a connection of its own, one at a time: a round's transaction then holds only its own
+    /// statements (on a shared SQLite connection another task's statement would join it, and COMMIT fails while one
+    /// is active), and no two writes of this process wait for each other's lock on the thread pool.
+    private let writer: SQLGatewayStore?
+    private let writes = AsyncSerialGate()
     private let onClose: @Sendable () async throws -> Void
 
-    init(db: any SQLDatabase, onClose: @escaping @Sendable () async throws -> Void) {
+    /// With `writer`, writes go there; without, this instance runs everything on `db` itself.
+    init(db: any SQLDatabase, writer: (any SQLDatabase)? = nil, onClose: @escaping @Sendable () async throws -> Void) {
         self.db = db
+        self.writer = writer.map { SQLGatewayStore(db: $0) {} }
         self.onClose = onClose
     }
 
-    func migrate() async throws { try await StoreMigrations.migrate(db) }
+    func migrate() async throws {
+        if let writer { return try await writes.run { try await writer.migrate() } }
+        try await StoreMigrations.migrate(db)
+    }
 
     // MARK: keys
 
@@ -25,6 +36,7 @@ final class SQLGatewayStore: GatewayStore {
     }
 
     func insertKey(_ key: KeyRecord) async throws {
+        if let writer { return try await writes.run { try await writer.insertKey(key) } }
         let inserted = try await db.insert(into: "api_keys")
             .columns("name", "role", "key_hash", "enabled", "rpm", "chars_per_day", "concurrent", "created_at", "last_used_at")
             .values(SQLBind(key.name), SQLBind(key.role.rawValue), SQLBind(key.keyHash), SQLBind(key.enabled),
@@ -37,6 +49,7 @@ final class SQLGatewayStore: GatewayStore {
     }
 
     func updateKey(_ key: KeyRecord) async throws -> Bool {
+        if let writer { return try await writes.run { try await writer.updateKey(key) } }
         let rows = try await db.update("api_keys")
             .set("role", to: key.role.rawValue).set("key_hash", to: key.keyHash).set("enabled", to: key.enabled)
             .set("rpm", to: SQLBind(key.limits.requestsPerMinute)).set("chars_per_day", to: SQLBind(key.limits.charactersPerDay))
@@ -48,20 +61,23 @@ final class SQLGatewayStore: GatewayStore {
     }
 
     func deleteKey(named name: String) async throws -> Bool {
-        !(try await db.delete(from: "api_keys").where("name", .equal, name).returning("name").all()).isEmpty
+        if let writer { return try await writes.run { try await writer.deleteKey(named: name) } }
+        return !(try await db.delete(from: "api_keys").where("name", .equal, name).returning("name").all()).isEmpty
     }
 
     func markUsed(_ lastUsed: [String: Date]) async throws {
+        if let writer { return try await writes.run { try await writer.markUsed(lastUsed) } }
         for (name, date) in lastUsed.sorted(by: { $0.key < $1.key }) {
             try await db.update("api_keys").set("last_used_at", to: Self.millis(date)).where("name", .equal, name).run()
         }
     }
 
+    /// One transaction a round, on the writer connection: SQLite pays for a commit (and the WAL checkpoints that
+    /// follow), not for a row. Rounds come one at a time (`StoreSync`), so the writer has one transaction at most.
     func write(_ batch: StoreBatch) async throws {
         guard !batch.isEmpty else { return }
-        // One transaction a round: SQLite pays for a commit (and the WAL checkpoints that follow), not for a row.
-        // The connection is shared, so a statement another task runs meanwhile joins it; none of them needs its own.
-        try await db.raw("BEGIN").run()
+        if let writer { return try await writes.run { try await writer.write(batch) } }
+        try await db.raw("BEGIN IMMEDIATE").run()
         do {
             try await appendHistory(batch.history)
             for (day, usage) in batch.usage.sorted(by: { $0.key < $1.key }) { try await addUsage(day: day, usage) }
@@ -77,6 +93,7 @@ final class SQLGatewayStore: GatewayStore {
 
     /// One upsert statement for all keys: each row adds its increments to what is there.
     func addUsage(day: String, _ usage: [String: KeyUsage]) async throws {
+        if let writer { return try await writes.run { try await writer.addUsage(day: day, usage) } }
         let rows = usage.filter { !$0.value.isZero }.sorted { $0.key < $1.key }
         guard !rows.isEmpty else { return }
         let insert = db.insert(into: "key_usage").columns("day", "key_name", "requests", "characters", "errors")
@@ -110,6 +127,7 @@ final class SQLGatewayStore: GatewayStore {
 
     func appendHistory(_ records: [HistoryRecord]) async throws {
         guard !records.isEmpty else { return }
+        if let writer { return try await writes.run { try await writer.appendHistory(records) } }
         // SQLite allows 32766 bound values per statement: 17 columns, so up to ~1900 rows a statement.
         for batch in stride(from: 0, to: records.count, by: 500).map({ records[$0..<min($0 + 500, records.count)] }) {
             let insert = db.insert(into: "synthesis_history").columns(Self.historyColumns)
@@ -135,7 +153,8 @@ final class SQLGatewayStore: GatewayStore {
     }
 
     func pruneHistory(before date: Date) async throws -> Int {
-        try await db.delete(from: "synthesis_history").where("time_ms", .lessThan, Self.millis(date)).returning("id").all().count
+        if let writer { return try await writes.run { try await writer.pruneHistory(before: date) } }
+        return try await db.delete(from: "synthesis_history").where("time_ms", .lessThan, Self.millis(date)).returning("id").all().count
     }
 
     func close() async throws { try await onClose() }

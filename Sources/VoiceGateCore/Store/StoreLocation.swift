@@ -20,6 +20,11 @@ public enum StoreLocation: Sendable, Equatable {
         throw ConfigError("STORE_URL scheme \(scheme) is not supported yet (only sqlite://PATH)")
     }
 
+    private static func connect(_ path: String, logger: Logger) async throws -> SQLiteConnection {
+        try await SQLiteConnection.open(storage: .file(path: path), threadPool: .singleton, logger: logger,
+                                        on: MultiThreadedEventLoopGroup.singleton.any())
+    }
+
     public var description: String {
         switch self {
         case .sqlite(let path): return "sqlite://\(path)"
@@ -32,25 +37,27 @@ public enum StoreLocation: Sendable, Equatable {
         case .sqlite(let path):
             let folder = (path as NSString).deletingLastPathComponent
             try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            let connection: SQLiteConnection
+            let connections: [SQLiteConnection]
             do {
-                connection = try await SQLiteConnection.open(storage: .file(path: path), threadPool: .singleton, logger: logger,
-                                                             on: MultiThreadedEventLoopGroup.singleton.any())
+                connections = [try await Self.connect(path, logger: logger), try await Self.connect(path, logger: logger)]
             } catch {
                 throw StoreError.unavailable("cannot open the store \(path): \(error)")
             }
-            let db = connection.sql(queryLogLevel: nil)
+            let close: @Sendable () async throws -> Void = { for c in connections { try? await c.close() } }
             do {
+                let (db, writer) = (connections[0].sql(queryLogLevel: nil), connections[1].sql(queryLogLevel: nil))
                 // WAL: readers (the CLI, other processes) never block the writer; NORMAL sync keeps every
                 // committed transaction through a crash of the process (only power loss can take the last ones).
-                try await db.raw("PRAGMA journal_mode=WAL").run()
-                try await db.raw("PRAGMA synchronous=NORMAL").run()
-                let store = SQLGatewayStore(db: db) { try await connection.close() }
+                for c in [db, writer] {
+                    try await c.raw("PRAGMA journal_mode=WAL").run()
+                    try await c.raw("PRAGMA synchronous=NORMAL").run()
+                }
+                let store = SQLGatewayStore(db: db, writer: writer, onClose: close)
                 try await store.migrate()
                 chmod(path, 0o600)
                 return store
             } catch {
-                try? await connection.close()
+                try? await close()
                 throw error as? StoreError ?? StoreError.unavailable("cannot prepare the store \(path): \(error)")
             }
         }

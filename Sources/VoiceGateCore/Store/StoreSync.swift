@@ -51,7 +51,11 @@ final class StoreSync: Service {
 
     /// One round: write, then read back. Public to tests through `Gateway.syncStore()`.
     func sync(everything: Bool = false, readKeys: Bool = true, readUsage: Bool = true) async {
-        _ = try? await rounds.run { await self.round(everything: everything, readKeys: readKeys, readUsage: readUsage) }
+        // A round is never cut short: the loop is cancelled at shutdown and a request's flush when its client
+        // leaves, and a cancelled transaction would only be rolled back and written again by the next round.
+        _ = try? await rounds.run {
+            await Task { await self.round(everything: everything, readKeys: readKeys, readUsage: readUsage) }.value
+        }
     }
 
     private func round(everything: Bool, readKeys: Bool, readUsage: Bool) async {

@@ -138,7 +138,10 @@ public final class UsageMeter: Sendable {
             var out = Drain(usage: s.unwritten, lastUsed: [:])
             s.unwritten = [:]
             for (name, account) in s.accounts {
-                if !account.pending.isZero { out.usage[s.day, default: [:]][name] = account.pending }
+                if !account.pending.isZero {
+                    // Added to, not over, what an earlier failed write left for the same day.
+                    out.usage[s.day, default: [:]][name] = (out.usage[s.day]?[name] ?? KeyUsage()) + account.pending
+                }
                 if let used = account.lastUsed, everything || account.lastUseWritten.map({ now - $0 >= .seconds(1) }) ?? true {
                     out.lastUsed[name] = used
                     s.accounts[name]!.lastUsed = nil
