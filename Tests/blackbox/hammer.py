@@ -108,6 +108,20 @@ class Upstream(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # the gateway drops upstream connections whose client left: not this script's problem
+
+
+def start_upstream():
+    """The stand-in on a free port of 127.0.0.1, served from a background thread."""
+    upstream = QuietServer(("127.0.0.1", 0), Upstream)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    return upstream
+
+
 # --- a raw HTTP/1.1 client -----------------------------------------------------------------------------------
 
 class Answer:
@@ -296,13 +310,7 @@ def main():
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
-    class QuietServer(ThreadingHTTPServer):
-        def handle_error(self, request, client_address):
-            pass  # the gateway drops upstream connections whose client left: not this script's problem
-
-    upstream = QuietServer(("127.0.0.1", 0), Upstream)
-    upstream.daemon_threads = True
-    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    upstream = start_upstream()
     data = tempfile.mkdtemp(prefix="voicegate-blackbox-")
     port = free_port()
     env = dict(os.environ, API_KEY=KEY, PORT=str(port), DATA_DIR=data, LOG_LEVEL="error", CLIENT_IDLE_TIMEOUT="2",

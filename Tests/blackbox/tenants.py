@@ -25,10 +25,9 @@ import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from http.server import ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hammer import Upstream, free_port, wav  # noqa: E402
+from hammer import free_port, start_upstream, wav  # noqa: E402
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -86,15 +85,12 @@ def main():
         if not ok:
             problems.append(what)
 
-    upstream = ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
-    upstream.daemon_threads = True
-    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    upstream = start_upstream()
     data = tempfile.mkdtemp(prefix="voicegate-tenants-")
     port = free_port()
     env = dict(os.environ, API_KEY=ADMIN, PORT=str(port), DATA_DIR=data, LOG_LEVEL="warning", HEALTH_INTERVAL="1",
                SOVITS_BASE_URL=f"http://127.0.0.1:{upstream.server_address[1]}", SOVITS_TIMEOUT="5",
                SOVITS_MAX_CONCURRENCY="4", QUEUE_MAX="256")
-    cli_env = dict(env)
     log = open(os.path.join(data, "server.log"), "a")
 
     def start():
@@ -104,7 +100,7 @@ def main():
         return server
 
     def cli(*argv):
-        return subprocess.run([args.binary, "keys", *argv], env=cli_env, capture_output=True, text=True, timeout=30)
+        return subprocess.run([args.binary, "keys", *argv], env=env, capture_output=True, text=True, timeout=30)
 
     reference = wav(3.5)
     server = start()

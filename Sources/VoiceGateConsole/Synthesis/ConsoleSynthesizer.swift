@@ -10,10 +10,10 @@ public struct ConsoleSynthesizer: Sendable {
         self.gateway = gateway
     }
 
-    /// `progress` receives the queue position while waiting (nil once running). Cancellation leaves no file.
     /// The name the console's syntheses go by in the log, the history and the queue's lanes.
     public static let keyName = "console"
 
+    /// `progress` receives the queue position while waiting (nil once running). Cancellation leaves no file.
     public func run(_ form: SynthesisForm, outputFolder: String, progress: @escaping @Sendable (Int?) -> Void) async -> RunState {
         let started = ContinuousClock.now
         let trace = SynthesisTrace(engine: gateway.service.engine.name, arrived: started)
@@ -42,8 +42,7 @@ public struct ConsoleSynthesizer: Sendable {
             let referencePath = (form.reference as NSString).expandingTildeInPath
             let reference = try gateway.references.importFile(atPath: referencePath, limits: gateway.limits)
             let request = SynthesisRequest(validated, reference: reference)
-            let keepText = gateway.config.historyStoreText
-            trace.update { $0.describe(text: request.text, language: request.language, referenceHash: reference.contentHash, keepText: keepText) }
+            trace.describe(request, keepText: gateway.config.historyStoreText)
             let result = try await gateway.service.synthesize(request, ticket: ticket, lane: Self.keyName, trace: trace)
             defer { result.finish() }
             let firstByte = (ContinuousClock.now - started).seconds

@@ -51,13 +51,15 @@ public struct WAVHeader: Sendable, Equatable {
         return nil
     }
 
+    public static let canonicalLength = 44
+
     /// A canonical 44-byte PCM header. `dataSize` nil writes the "unknown length" sizes players accept while streaming.
     public static func canonical(sampleRate: Int, channels: Int = 1, bitsPerSample: Int = 16, dataSize: Int?) -> [UInt8] {
         let blockAlign = channels * bitsPerSample / 8
         let data = UInt32(truncatingIfNeeded: dataSize ?? 0xFFFF_FFFF)
         let riff = dataSize.map { UInt32(truncatingIfNeeded: 36 + $0) } ?? 0xFFFF_FFFF
         var h: [UInt8] = []
-        h.reserveCapacity(44)
+        h.reserveCapacity(canonicalLength)
         func u32(_ v: UInt32) { h += [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)] }
         func u16(_ v: Int) { h += [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF)] }
         h += Array("RIFF".utf8); u32(riff); h += Array("WAVEfmt ".utf8); u32(16)

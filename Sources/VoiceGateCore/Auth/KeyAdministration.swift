@@ -77,6 +77,7 @@ public struct KeyAdministration: Sendable {
 
     /// The seed's single key is the admin key `default`: made on first start, its secret updated when API_KEY changes,
     /// its limits and state left as the operator set them.
+    @discardableResult
     public func ensureDefault(secret: String) async throws -> KeyRecord {
         let hash = KeyRecord.hash(secret)
         if var key = try await store.key(named: KeyRecord.defaultName) {

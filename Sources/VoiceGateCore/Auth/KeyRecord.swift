@@ -49,7 +49,7 @@ public struct KeyRecord: Sendable, Equatable {
     public var isAdmin: Bool { role == .admin }
 
     public static func hash(_ key: String) -> String {
-        SHA256.hash(data: Array(key.utf8)).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        SHA256.hex(of: key)
     }
 
     /// Names appear in URLs, logs and metric labels: kept to a safe alphabet.

@@ -22,7 +22,7 @@ public struct SynthesisFacts: Sendable, Equatable {
 
     public mutating func describe(text: String, language: String?, referenceHash: String?, keepText: Bool) {
         textLength = text.count
-        textHash = SHA256.hash(data: Array(text.utf8)).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        textHash = SHA256.hex(of: text)
         self.text = keepText ? text : nil
         self.language = language
         self.referenceHash = referenceHash
@@ -44,6 +44,11 @@ public final class SynthesisTrace: Sendable {
     public init(engine: String, arrived: ContinuousClock.Instant = .now) {
         facts = Mutex(SynthesisFacts(engine: engine))
         self.arrived = arrived
+    }
+
+    /// What the validated request says: text length and hash (the text only with `keepText`), language, reference.
+    public func describe(_ request: SynthesisRequest, keepText: Bool) {
+        update { $0.describe(text: request.text, language: request.language, referenceHash: request.reference.contentHash, keepText: keepText) }
     }
 
     public func update(_ change: (inout SynthesisFacts) -> Void) {

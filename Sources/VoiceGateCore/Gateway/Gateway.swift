@@ -41,9 +41,8 @@ public final class Gateway: Sendable {
         storeLocation = try config.storeLocation
         database = try await storeLocation.open(logger: logger)
         do {
-            let defaultKey = try await KeyAdministration(store: database).ensureDefault(secret: apiKey)
+            try await KeyAdministration(store: database).ensureDefault(secret: apiKey)
             keys = KeyRing(try await database.keys())
-            keys.upsert(defaultKey)
         } catch {
             try? await database.close()
             throw error
@@ -78,9 +77,6 @@ public final class Gateway: Sendable {
     public var sampleVoice: Data { EmbeddedAssets.sampleVoice }
 
     public var keyAdministration: KeyAdministration { KeyAdministration(store: database, ring: keys) }
-
-    /// Writes pending history and usage and reads keys back now, rather than at the next tick.
-    public func syncStore() async { await storeSync.sync() }
 
     public func healthReport() -> HealthReport {
         HealthReport(snapshot: monitor.snapshot, embeddedEngine: isEmbedded)

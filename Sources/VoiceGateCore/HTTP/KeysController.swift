@@ -40,7 +40,7 @@ struct KeysController {
         let in_flight: Int
         let limited_now: Bool
         /// Only in the answer that made the key.
-        let key: String?
+        var key: String?
     }
 
     struct KeyList: ResponseEncodable {
@@ -52,19 +52,21 @@ struct KeysController {
     func addRoutes(to group: RouterGroup<GatewayRequestContext>) {
         group.get("keys") { _, context -> KeyList in
             _ = try context.requireAdmin()
-            return KeyList(keys: try await administration.list().map { json($0) })
+            return KeyList(keys: json(try await administration.list()))
         }
         group.post("keys") { request, context -> EditedResponse<KeyJSON> in
             _ = try context.requireAdmin()
             let (name, role, limits) = try Self.creation(try await JSONBody.read(request))
             let (key, secret) = try await administration.add(name: name, role: role, limits: limits)
-            return EditedResponse(status: .created, response: json(key, secret: secret))
+            var answer = json([key])[0]
+            answer.key = secret
+            return EditedResponse(status: .created, response: answer)
         }
         group.patch("keys/{name}") { request, context -> KeyJSON in
             let actor = try context.requireAdmin()
             let name = try context.parameters.require("name")
             let change = try Self.change(try await JSONBody.read(request))
-            return json(try await administration.update(name: name, change, actor: actor.name))
+            return json([try await administration.update(name: name, change, actor: actor.name)])[0]
         }
         group.delete("keys/{name}") { _, context -> Response in
             let actor = try context.requireAdmin()
@@ -99,15 +101,17 @@ struct KeysController {
         return role
     }
 
-    private func json(_ key: KeyRecord, secret: String? = nil) -> KeyJSON {
-        let view = meter.views(for: [key])[0]
+    /// The keys as answered, their use read from the meter at once.
+    private func json(_ keys: [KeyRecord]) -> [KeyJSON] {
         let format = ISO8601DateFormatter()
-        return KeyJSON(name: key.name, role: key.role.rawValue, enabled: key.enabled,
-                       limits: LimitsJSON(requests_per_minute: key.limits.requestsPerMinute, characters_per_day: key.limits.charactersPerDay,
-                                          concurrent: key.limits.concurrent),
-                       created_at: format.string(from: key.createdAt), last_used_at: key.lastUsedAt.map { format.string(from: $0) },
-                       usage_today: UsageJSON(day: meter.day, requests: view.today.requests, characters: view.today.characters,
-                                              errors: view.today.errors),
-                       in_flight: view.inFlight, limited_now: view.limitedNow, key: secret)
+        let day = meter.day
+        return zip(keys, meter.views(for: keys)).map { key, view in
+            KeyJSON(name: key.name, role: key.role.rawValue, enabled: key.enabled,
+                    limits: LimitsJSON(requests_per_minute: key.limits.requestsPerMinute, characters_per_day: key.limits.charactersPerDay,
+                                       concurrent: key.limits.concurrent),
+                    created_at: format.string(from: key.createdAt), last_used_at: key.lastUsedAt.map { format.string(from: $0) },
+                    usage_today: UsageJSON(day: day, requests: view.today.requests, characters: view.today.characters, errors: view.today.errors),
+                    in_flight: view.inFlight, limited_now: view.limitedNow, key: nil)
+        }
     }
 }

@@ -52,11 +52,7 @@ struct SynthesizeController {
             upload.discard()
             throw error
         }
-        let keepText = self.keepText
-        trace.update {
-            $0.describe(text: synthesis.text, language: synthesis.language, referenceHash: synthesis.reference.contentHash,
-                        keepText: keepText)
-        }
+        trace.describe(synthesis, keepText: keepText)
         try permit.charge(characters: synthesis.text.count)
         let service = self.service
         let lane = permit.key.name

@@ -25,5 +25,4 @@ public final class HistoryWriter: Sendable {
     func putBack(_ rows: [HistoryRecord]) { pending.withLock { $0 = Array((rows + $0).prefix(capacity)) } }
 
     public var droppedCount: Int { dropped.load(ordering: .relaxed) }
-    public var pendingCount: Int { pending.withLock { $0.count } }
 }

@@ -14,5 +14,7 @@ public struct KeyUsage: Sendable, Equatable {
         KeyUsage(requests: a.requests + b.requests, characters: a.characters + b.characters, errors: a.errors + b.errors)
     }
 
+    public static func += (a: inout KeyUsage, b: KeyUsage) { a = a + b }
+
     public var isZero: Bool { requests == 0 && characters == 0 && errors == 0 }
 }

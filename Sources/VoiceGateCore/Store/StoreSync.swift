@@ -49,7 +49,7 @@ final class StoreSync: Service {
         try? await store.close()
     }
 
-    /// One round: write, then read back. Public to tests through `Gateway.syncStore()`.
+    /// One round: write, then read back; also asked for by `GET /history` before it reads.
     func sync(everything: Bool = false, readKeys: Bool = true, readUsage: Bool = true) async {
         // A round is never cut short: the loop is cancelled at shutdown and a request's flush when its client
         // leaves, and a cancelled transaction would only be rolled back and written again by the next round.

@@ -67,9 +67,9 @@ public final class SynthesisResult: @unchecked Sendable {
 
     /// Seconds of audio in what has been handed out so far.
     public var audioSecondsSent: Double {
-        let byteRate = header.sampleRate * header.channels * max(1, header.bitsPerSample / 8)
-        let offset = streaming ? 44 : header.dataOffset
-        return Double(max(0, sent - offset)) / Double(max(1, byteRate))
+        // A stream's header is the canonical one written in place of the upstream's.
+        let offset = streaming ? WAVHeader.canonicalLength : header.dataOffset
+        return Double(max(0, sent - offset)) / Double(max(1, header.byteRate))
     }
 
     private func noteEnd() {

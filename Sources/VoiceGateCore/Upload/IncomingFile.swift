@@ -42,14 +42,7 @@ final class IncomingFile {
     /// Closes the file and returns the hex SHA-256 of its content.
     func finish() -> String {
         closeFile()
-        let digits = Array("0123456789abcdef".utf8)
-        var hex: [UInt8] = []
-        hex.reserveCapacity(64)
-        for byte in hasher.finalize() {
-            hex.append(digits[Int(byte >> 4)])
-            hex.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: hex, as: UTF8.self)
+        return hasher.finalize().hex
     }
 
     func discard() {

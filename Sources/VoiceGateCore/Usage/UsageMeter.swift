@@ -140,7 +140,7 @@ public final class UsageMeter: Sendable {
             for (name, account) in s.accounts {
                 if !account.pending.isZero {
                     // Added to, not over, what an earlier failed write left for the same day.
-                    out.usage[s.day, default: [:]][name] = (out.usage[s.day]?[name] ?? KeyUsage()) + account.pending
+                    out.usage[s.day, default: [:]][name, default: KeyUsage()] += account.pending
                 }
                 if let used = account.lastUsed, everything || account.lastUseWritten.map({ now - $0 >= .seconds(1) }) ?? true {
                     out.lastUsed[name] = used
@@ -158,7 +158,7 @@ public final class UsageMeter: Sendable {
     public func restore(_ drain: Drain) {
         state.withLock { s in
             for (day, usage) in drain.usage {
-                for (name, u) in usage { s.unwritten[day, default: [:]][name] = (s.unwritten[day]?[name] ?? KeyUsage()) + u }
+                for (name, u) in usage { s.unwritten[day, default: [:]][name, default: KeyUsage()] += u }
             }
             for (name, date) in drain.lastUsed where s.accounts[name]?.lastUsed == nil { s.accounts[name]?.lastUsed = date }
         }
@@ -195,7 +195,7 @@ public final class UsageMeter: Sendable {
         s.dayEnds = UsageDay.nextReset(after: now)
         guard today != s.day else { return }
         for (name, account) in s.accounts where !account.pending.isZero {
-            s.unwritten[s.day, default: [:]][name] = (s.unwritten[s.day]?[name] ?? KeyUsage()) + account.pending
+            s.unwritten[s.day, default: [:]][name, default: KeyUsage()] += account.pending
         }
         s.day = today
         for name in s.accounts.keys {
