@@ -61,6 +61,7 @@ let package = Package(
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                "CLame", "COpusEnc", "CFLAC",
             ],
             swiftSettings: fuzzSwift,
             plugins: ["EmbedAssets"]
@@ -72,6 +73,10 @@ let package = Package(
             name: "VoiceGateConsole",
             dependencies: ["VoiceGateCore"]
         ),
+        // Debian's codec libraries for the served formats (Sources/C*/shim.h says what each is for).
+        .systemLibrary(name: "CLame", path: "Sources/CLame", providers: [.apt(["libmp3lame-dev"])]),
+        .systemLibrary(name: "COpusEnc", path: "Sources/COpusEnc", pkgConfig: "libopusenc", providers: [.apt(["libopusenc-dev"])]),
+        .systemLibrary(name: "CFLAC", path: "Sources/CFLAC", providers: [.apt(["libflac-dev"])]),
         .systemLibrary(
             name: "CNcurses",
             path: "Sources/CNcurses",

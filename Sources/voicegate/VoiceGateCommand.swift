@@ -14,7 +14,7 @@ struct VoiceGateCommand: AsyncParsableCommand {
         Settings come from the environment, a .env file and the flags (flags win). See README.md.
         """,
         version: Gateway.version,
-        subcommands: [ServeCommand.self, KeysCommand.self],
+        subcommands: [ServeCommand.self, KeysCommand.self, VoicesCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 

@@ -17,3 +17,14 @@ public enum AudioFormat: String, Sendable, CaseIterable, Hashable {
         return nil
     }
 }
+
+extension AudioFormat {
+    public var contentType: String {
+        switch self {
+        case .wav: return "audio/wav"
+        case .mp3: return "audio/mpeg"
+        case .flac: return "audio/flac"
+        case .ogg: return "audio/ogg"
+        }
+    }
+}

@@ -45,6 +45,10 @@ public struct GatewayConfig: Sendable {
     public var historyDays = 30
     public var historyStoreText = false
     public var metricsPublic = false
+    /// `VOICE_ALIASES`: OpenAI's voice names (or any) mapped to saved voices.
+    public var voiceAliases = VoiceAliases()
+    /// `PUBLIC_VOICE_LIST`: the voice and model lists answer without a key (Open WebUI asks without one).
+    public var publicVoiceList = false
 
     public init() {}
 
@@ -128,6 +132,8 @@ public struct GatewayConfig: Sendable {
         if let x = v("HISTORY_DAYS") { c.historyDays = try int(x, "HISTORY_DAYS", min: 1, max: 36500) }
         if let x = v("HISTORY_STORE_TEXT") { c.historyStoreText = try bool(x, "HISTORY_STORE_TEXT") }
         if let x = v("METRICS_PUBLIC") { c.metricsPublic = try bool(x, "METRICS_PUBLIC") }
+        if let x = v("VOICE_ALIASES") { c.voiceAliases = try VoiceAliases.parse(x).get() }
+        if let x = v("PUBLIC_VOICE_LIST") { c.publicVoiceList = try bool(x, "PUBLIC_VOICE_LIST") }
         return c
     }
 

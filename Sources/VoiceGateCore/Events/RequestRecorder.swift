@@ -29,11 +29,15 @@ public final class RequestRecorder: Sendable {
     }
 
     static func historyRecord(_ event: RequestEvent, _ facts: SynthesisFacts) -> HistoryRecord {
-        HistoryRecord(time: event.time, requestID: event.id, keyName: event.key ?? "-", client: event.client, engine: facts.engine,
+        var record = HistoryRecord(time: event.time, requestID: event.id, keyName: event.key ?? "-", client: event.client, engine: facts.engine,
                       language: facts.language, textLength: facts.textLength, textHash: facts.textHash, text: facts.text,
                       referenceHash: facts.referenceHash, status: event.status, errorCode: event.errorCode, queueWait: facts.queueWait,
                       timeToFirstByte: facts.timeToFirstByte, upstreamTime: facts.upstreamTime, audioSeconds: facts.audioSeconds,
                       bytesSent: event.bytes)
+        record.model = facts.model
+        record.voice = facts.voice
+        record.format = facts.format
+        return record
     }
 
     private func writeLine(_ event: RequestEvent) {

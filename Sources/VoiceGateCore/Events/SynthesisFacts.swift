@@ -17,6 +17,9 @@ public struct SynthesisFacts: Sendable, Equatable {
     /// From leaving the queue to the upstream's last byte.
     public var upstreamTime: Double?
     public var audioSeconds: Double?
+    public var model: String?
+    public var voice: String?
+    public var format: String?
 
     public init(engine: String) { self.engine = engine }
 
@@ -47,8 +50,13 @@ public final class SynthesisTrace: Sendable {
     }
 
     /// What the validated request says: text length and hash (the text only with `keepText`), language, reference.
-    public func describe(_ request: SynthesisRequest, keepText: Bool) {
-        update { $0.describe(text: request.text, language: request.language, referenceHash: request.reference.contentHash, keepText: keepText) }
+    public func describe(_ request: SynthesisRequest, keepText: Bool, voice: String? = nil, format: SpeechFormat = .wav, model: String? = nil) {
+        update {
+            $0.describe(text: request.text, language: request.language, referenceHash: request.reference.contentHash, keepText: keepText)
+            $0.voice = voice
+            $0.format = format.rawValue
+            $0.model = model
+        }
     }
 
     public func update(_ change: (inout SynthesisFacts) -> Void) {

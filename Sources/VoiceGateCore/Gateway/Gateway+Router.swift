@@ -17,10 +17,17 @@ extension Gateway {
             .addRoutes(to: router)
         let api = router.group(RouterPath(config.apiPrefix)).add(middleware: APIKeyMiddleware(keys: keys))
         health.addKeyedRoutes(to: api)
-        SynthesizeController(references: references, limits: limits, service: service, meter: meter, keepText: config.historyStoreText)
+        SynthesizeController(references: references, limits: limits, service: service, voices: voices, meter: meter,
+                             keepText: config.historyStoreText)
             .addRoutes(to: api)
+        VoicesController(voices: voices, limits: limits).addRoutes(to: api)
         KeysController(administration: keyAdministration, meter: meter).addRoutes(to: api)
         HistoryController(store: database, flush: { [storeSync] in await storeSync.sync() }).addRoutes(to: api)
+        // OpenAI's paths are fixed (clients append /audio/speech to a base URL ending in /v1), whatever API_V1_PREFIX says.
+        let openAI = router.group("v1").add(middleware: APIKeyMiddleware(keys: keys))
+        SpeechController(voices: voices, service: service, meter: meter, keepText: config.historyStoreText).addRoutes(to: openAI)
+        let catalog = router.group("v1").add(middleware: APIKeyMiddleware(keys: keys, required: !config.publicVoiceList))
+        CatalogController(voices: voices, engineName: service.engine.name).addRoutes(to: catalog)
         known.record(router.routes)
         return router
     }

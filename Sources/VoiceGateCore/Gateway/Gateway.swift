@@ -22,6 +22,7 @@ public final class Gateway: Sendable {
     public let keys: KeyRing
     public let meter: UsageMeter
     public let database: any GatewayStore
+    public let voices: VoiceLibrary
     public let storeLocation: StoreLocation
     let metrics: GatewayMetrics
     let history: HistoryWriter
@@ -46,6 +47,11 @@ public final class Gateway: Sendable {
         } catch {
             try? await database.close()
             throw error
+        }
+        voices = VoiceLibrary(store: database, referenceDirectory: references.directory, aliases: config.voiceAliases)
+        if let problem = voices.prepare() {
+            try? await database.close()
+            throw ConfigError(problem)
         }
         meter = UsageMeter()
         meter.refresh(day: meter.day, stored: (try? await database.usage(day: meter.day)) ?? [:])

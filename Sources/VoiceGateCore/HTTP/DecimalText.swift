@@ -1,8 +1,8 @@
 /// Fixed-point decimal text for headers and log lines, without Foundation's `String(format:)` (which goes
 /// through NSString on every request).
-enum DecimalText {
+public enum DecimalText {
     /// `value` rounded to `places` decimals, like `%.Nf`; `trimmingZeros` drops trailing zeros and a bare point.
-    static func format(_ value: Double, places: Int, trimmingZeros: Bool = false) -> String {
+    public static func format(_ value: Double, places: Int, trimmingZeros: Bool = false) -> String {
         guard value.isFinite else { return "0" }
         var scale = 1
         for _ in 0..<places { scale *= 10 }

@@ -40,6 +40,34 @@ extension GatewayError: HTTPResponseError {
         Response(status: status, headers: headers, body: .init(byteBuffer: jsonBody()))
     }
 
+    /// The error as the routes it happened on speak it: OpenAI's shape under `/v1/`, the seed's elsewhere.
+    func response(forPath path: String) -> Response {
+        path.hasPrefix("/v1/") ? openAIResponse() : jsonResponse()
+    }
+
+    /// `{"error": {"message", "type", "param", "code"}}`, all four present. The official client retries every 429
+    /// twice unless told not to: a spent daily quota says `x-should-retry: false`.
+    func openAIResponse() -> Response {
+        var fields = headers
+        if code == "quota_exceeded" { fields[.xShouldRetry] = "false" }
+        let body: JSONValue = .object(["error": .object([
+            "message": .string(message), "type": .string(openAIType), "param": param.map { .string($0) } ?? .null, "code": .string(code),
+        ])])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: (try? encoder.encode(body)) ?? Data())))
+    }
+
+    var openAIType: String {
+        switch statusCode {
+        case 401: return "authentication_error"
+        case 403: return "permission_error"
+        case 429: return code == "quota_exceeded" ? "insufficient_quota" : "rate_limit_error"
+        case 400..<500: return "invalid_request_error"
+        default: return "server_error"
+        }
+    }
+
     /// The `ErrorResponse` JSON.
     func jsonBody() -> ByteBuffer {
         let encoder = JSONEncoder()

@@ -27,6 +27,9 @@ struct HistoryController {
         let upstream_ms: Double?
         let audio_seconds: Double?
         let bytes_sent: Int
+        let model: String?
+        let voice: String?
+        let response_format: String?
     }
 
     struct Page: ResponseEncodable {
@@ -102,6 +105,7 @@ struct HistoryController {
                     engine: r.engine, language: r.language, text_length: r.textLength, text_sha256: r.textHash, text: r.text,
                     reference_sha256: r.referenceHash, status: r.status, error: r.errorCode, queue_wait_ms: ms(r.queueWait),
                     time_to_first_byte_ms: ms(r.timeToFirstByte), upstream_ms: ms(r.upstreamTime),
-                    audio_seconds: r.audioSeconds.map { ($0 * 1000).rounded() / 1000 }, bytes_sent: r.bytesSent)
+                    audio_seconds: r.audioSeconds.map { ($0 * 1000).rounded() / 1000 }, bytes_sent: r.bytesSent,
+                    model: r.model, voice: r.voice, response_format: r.format)
     }
 }

@@ -32,6 +32,19 @@ struct JSONBody {
         return s
     }
 
+    /// A number (not a boolean); absent or null is nil.
+    func number(_ name: String) throws -> Double? {
+        guard let value = fields[name], !(value is NSNull) else { return nil }
+        guard let n = value as? NSNumber, !Self.isBoolean(n), n.doubleValue.isFinite else { throw Self.wrongType(name, "a number") }
+        return n.doubleValue
+    }
+
+    /// A string where null means absent (OpenAI's optional fields).
+    func optionalString(_ name: String) throws -> String? {
+        if fields[name] is NSNull { return nil }
+        return try string(name)
+    }
+
     func bool(_ name: String) throws -> Bool? {
         guard let value = fields[name] else { return nil }
         // JSONSerialization gives NSNumber for both numbers and booleans: only a real boolean counts.
@@ -54,6 +67,6 @@ struct JSONBody {
     private static func isBoolean(_ n: NSNumber) -> Bool { type(of: n) == booleanType }
 
     private static func wrongType(_ name: String, _ expected: String) -> GatewayError {
-        GatewayError.invalid("invalid_field", "\(name) must be \(expected)", details: ["field": .string(name)])
+        GatewayError.invalid("invalid_field", "\(name) must be \(expected)", details: ["field": .string(name)], param: name)
     }
 }

@@ -23,7 +23,7 @@ struct RequestEventMiddleware: RouterMiddleware {
         } catch {
             let mapped = GatewayError.from(error)
             failure = mapped
-            response = mapped.jsonResponse()
+            response = mapped.response(forPath: request.uri.path)
         }
         response.headers[.xRequestID] = id
         var event = RequestEvent(time: Date(), id: id, client: context.clientDescription, method: request.method.rawValue,
@@ -100,4 +100,5 @@ extension HTTPField.Name {
     static let xEngine = Self("X-Engine")!
     static let xAPIKey = Self("X-API-Key")!
     static let serverTiming = Self("Server-Timing")!
+    static let xShouldRetry = Self("x-should-retry")!
 }

@@ -9,6 +9,7 @@ struct SynthesizeController {
     let references: ReferenceStore
     let limits: ReferenceLimits
     let service: SynthesisService
+    let voices: VoiceLibrary
     let meter: UsageMeter
     /// `HISTORY_STORE_TEXT`.
     let keepText: Bool
@@ -40,19 +41,32 @@ struct SynthesizeController {
                                        details: ["max_bytes": .int(limits.maxBytes)])
         }
         let reader = SynthesisUploadReader(boundary: boundary, store: references, limits: limits)
-        let (fields, upload) = try await reader.read(request.body)
-        guard let upload else {
-            throw GatewayError.invalid("missing_reference_audio", "reference_audio (a WAV, MP3, FLAC or OGG file) is required")
-        }
+        var (fields, upload) = try await reader.read(request.body)
         let synthesis: SynthesisRequest
-        do {
-            let validated = try fields.validate()
-            synthesis = SynthesisRequest(validated, reference: try upload.stored(in: references, limits: limits))
-        } catch {
-            upload.discard()
-            throw error
+        var voiceName: String?
+        if let name = fields.voice?.trimmingCharacters(in: .whitespaces), !name.isEmpty {
+            if let upload {
+                upload.discard()
+                throw GatewayError.invalid("voice_and_reference", "send either voice (a saved voice) or reference_audio, not both")
+            }
+            let (voice, hold) = try await voices.resolve(name, for: permit.key)
+            fields.promptText = fields.promptText ?? voice.promptText
+            fields.promptLanguage = fields.promptLanguage ?? voice.promptLanguage
+            synthesis = SynthesisRequest(try fields.validate(), reference: voice.reference(in: voices.referenceDirectory), hold: hold)
+            voiceName = voice.name
+        } else {
+            guard let upload else {
+                throw GatewayError.invalid("missing_reference_audio", "reference_audio (a WAV, MP3, FLAC or OGG file) or voice (a saved voice) is required")
+            }
+            do {
+                let validated = try fields.validate()
+                synthesis = SynthesisRequest(validated, reference: try upload.stored(in: references, limits: limits))
+            } catch {
+                upload.discard()
+                throw error
+            }
         }
-        trace.describe(synthesis, keepText: keepText)
+        trace.describe(synthesis, keepText: keepText, voice: voiceName)
         try permit.charge(characters: synthesis.text.count)
         let service = self.service
         let lane = permit.key.name
@@ -60,14 +74,9 @@ struct SynthesizeController {
     }
 
     static func response(for result: SynthesisResult, engine: String, permit: UsagePermit? = nil) -> Response {
-        var headers = HTTPFields()
+        var headers = headers(for: result, engine: engine)
         headers[.contentType] = "audio/wav"
         headers[.contentDisposition] = "attachment; filename=\"synthesized.wav\""
-        headers[.xSampleRate] = String(result.sampleRate)
-        headers[.xEngine] = engine
-        if let duration = result.duration { headers[.xAudioDuration] = formatDuration(duration) }
-        headers[.serverTiming] = "queue;dur=\(DecimalText.format(result.queueWait * 1000, places: 1)), "
-            + "upstream;dur=\(DecimalText.format(result.upstreamTime * 1000, places: 1))"
         let body = ResponseBody(contentLength: result.contentLength) { writer in
             var completed = false
             defer {
@@ -81,6 +90,17 @@ struct SynthesizeController {
             completed = true
         }
         return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// What every synthesis answer says about its audio: rate, engine, duration when known, queue and upstream time.
+    static func headers(for result: SynthesisResult, engine: String) -> HTTPFields {
+        var headers = HTTPFields()
+        headers[.xSampleRate] = String(result.sampleRate)
+        headers[.xEngine] = engine
+        if let duration = result.duration { headers[.xAudioDuration] = formatDuration(duration) }
+        headers[.serverTiming] = "queue;dur=\(DecimalText.format(result.queueWait * 1000, places: 1)), "
+            + "upstream;dur=\(DecimalText.format(result.upstreamTime * 1000, places: 1))"
+        return headers
     }
 
     /// Up to microseconds, without trailing zeros: `2.5`, `1.234567`.

@@ -1,8 +1,8 @@
 import Foundation
 
-/// Keys, daily usage and history: what must survive a restart and, later, be shared by several gateways.
+/// Keys, daily usage, history and (as a `VoiceStore`) saved voices: what must survive a restart and, later, be shared by several gateways.
 /// Callers never know which database is behind it.
-public protocol GatewayStore: Sendable {
+public protocol GatewayStore: VoiceStore {
     func keys() async throws -> [KeyRecord]
     func key(named name: String) async throws -> KeyRecord?
     /// Throws `StoreError.exists` when the name is taken.

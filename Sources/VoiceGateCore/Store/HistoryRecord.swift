@@ -23,6 +23,12 @@ public struct HistoryRecord: Sendable, Equatable {
     public var upstreamTime: Double?
     public var audioSeconds: Double?
     public var bytesSent: Int
+    /// OpenAI's `model`, as the client sent it.
+    public var model: String?
+    /// The saved voice used, when one was.
+    public var voice: String?
+    /// The audio format served (`wav` for the seed's route).
+    public var format: String?
 
     public init(time: Date, requestID: String, keyName: String, client: String, engine: String, language: String?, textLength: Int,
                 textHash: String?, text: String?, referenceHash: String?, status: Int, errorCode: String?, queueWait: Double?,

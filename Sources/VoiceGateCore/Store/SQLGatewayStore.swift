@@ -3,14 +3,14 @@ import SQLKit
 
 /// The store on any SQLKit database. Queries use only what SQLite and PostgreSQL share (upserts with
 /// `ON CONFLICT`, integer milliseconds for times), so PostgresKit can run this same type.
-final class SQLGatewayStore: GatewayStore {
+final class SQLGatewayStore: GatewayStore, VoiceStore {
     /// Reads.
     let db: any SQLDatabase
     /// Every write goes to a connection of its own, one at a time: a round's transaction then holds only its own
     /// statements (on a shared SQLite connection another task's statement would join it, and COMMIT fails while one
     /// is active), and no two writes of this process wait for each other's lock on the thread pool.
-    private let writer: SQLGatewayStore?
-    private let writes = AsyncSerialGate()
+    let writer: SQLGatewayStore?
+    let writes = AsyncSerialGate()
     private let onClose: @Sendable () async throws -> Void
 
     /// With `writer`, writes go there; without, this instance runs everything on `db` itself.
@@ -123,18 +123,19 @@ final class SQLGatewayStore: GatewayStore {
 
     static let historyColumns = ["time_ms", "request_id", "key_name", "client", "engine", "language", "text_length", "text_hash", "text",
                                  "reference_hash", "status", "error_code", "queue_wait", "time_to_first_byte", "upstream_time",
-                                 "audio_seconds", "bytes_sent"]
+                                 "audio_seconds", "bytes_sent", "model", "voice", "response_format"]
 
     func appendHistory(_ records: [HistoryRecord]) async throws {
         guard !records.isEmpty else { return }
         if let writer { return try await writes.run { try await writer.appendHistory(records) } }
-        // SQLite allows 32766 bound values per statement: 17 columns, so up to ~1900 rows a statement.
+        // SQLite allows 32766 bound values per statement: 20 columns, so up to ~1600 rows a statement.
         for batch in stride(from: 0, to: records.count, by: 500).map({ records[$0..<min($0 + 500, records.count)] }) {
             let insert = db.insert(into: "synthesis_history").columns(Self.historyColumns)
             for r in batch {
                 let values: [any Encodable & Sendable] = [
                     Self.millis(r.time), r.requestID, r.keyName, r.client, r.engine, r.language, r.textLength, r.textHash, r.text,
                     r.referenceHash, r.status, r.errorCode, r.queueWait, r.timeToFirstByte, r.upstreamTime, r.audioSeconds, r.bytesSent,
+                    r.model, r.voice, r.format,
                 ]
                 insert.values(values.map { SQLBind($0) })
             }
@@ -198,6 +199,9 @@ final class SQLGatewayStore: GatewayStore {
             audioSeconds: try row.decode(column: "audio_seconds", as: Double?.self),
             bytesSent: try row.decode(column: "bytes_sent", as: Int.self))
         record.id = try row.decode(column: "id", as: Int64.self)
+        record.model = try row.decode(column: "model", as: String?.self)
+        record.voice = try row.decode(column: "voice", as: String?.self)
+        record.format = try row.decode(column: "response_format", as: String?.self)
         return record
     }
 }

@@ -58,7 +58,41 @@ enum StoreMigrations {
             try await db.raw("CREATE INDEX IF NOT EXISTS synthesis_history_time ON synthesis_history (time_ms)").run()
             try await db.raw("CREATE INDEX IF NOT EXISTS synthesis_history_key ON synthesis_history (key_name, id)").run()
         },
+        Migration(version: 2, name: "saved voices; model, voice and format in the history") { db in
+            try await db.create(table: "voices").ifNotExists()
+                .column("name", type: .text, .primaryKey(autoIncrement: false))
+                .column("owner", type: .text, .notNull)
+                .column("shared", type: boolean, .notNull)
+                .column("file_name", type: .text, .notNull)
+                .column("format", type: .text, .notNull)
+                .column("duration", type: double, .notNull)
+                .column("sample_rate", type: .bigint, .notNull)
+                .column("channels", type: .bigint, .notNull)
+                .column("prompt_text", type: .text, .notNull)
+                .column("prompt_language", type: .text, .notNull)
+                .column("description", type: .text, .notNull)
+                .column("created_at", type: .bigint, .notNull)
+                .run()
+            try await db.raw("CREATE INDEX IF NOT EXISTS voices_file ON voices (file_name)").run()
+            for column in ["model", "voice", "response_format"] {
+                try await addColumnIfMissing(db, table: "synthesis_history", column: column, type: .text)
+            }
+        },
     ]
+
+    /// `ADD COLUMN IF NOT EXISTS` is PostgreSQL's alone: look first, and after a failed add (another process added it
+    /// meanwhile) look again.
+    static func addColumnIfMissing(_ db: any SQLDatabase, table: String, column: String, type: SQLDataType) async throws {
+        func exists() async -> Bool {
+            (try? await db.select().column(SQLIdentifier(column)).from(table).limit(0).all()) != nil
+        }
+        guard await !exists() else { return }
+        do {
+            try await db.alter(table: table).column(column, type: type).run()
+        } catch {
+            guard await exists() else { throw error }
+        }
+    }
 
     /// Applies what this database has not seen yet. Safe when several processes start at once: each step is
     /// idempotent and the version row is written with ON CONFLICT DO NOTHING.

@@ -7,9 +7,12 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
     public var retryAfter: Int?
     /// The methods a path serves, for a 405.
     public var allow: String?
+    /// The request field at fault, for OpenAI's error shape.
+    public var param: String?
 
     public init(_ status: Int, _ code: String, _ message: String, details: [String: JSONValue]? = nil, retryAfter: Int? = nil,
-                allow: String? = nil) {
+                allow: String? = nil, param: String? = nil) {
+        self.param = param
         self.statusCode = status
         self.code = code
         self.message = message
@@ -20,15 +23,15 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "\(statusCode) \(code): \(message)" }
 
-    public static func invalid(_ code: String, _ message: String, details: [String: JSONValue]? = nil) -> GatewayError {
-        GatewayError(400, code, message, details: details)
+    public static func invalid(_ code: String, _ message: String, details: [String: JSONValue]? = nil, param: String? = nil) -> GatewayError {
+        GatewayError(400, code, message, details: details, param: param)
     }
 
     public static func upstream(_ message: String, details: [String: JSONValue]? = nil) -> GatewayError {
         GatewayError(502, "upstream_error", message, details: details)
     }
 
-    public static let unauthorized = GatewayError(401, "unauthorized", "missing or invalid X-API-Key header")
+    public static let unauthorized = GatewayError(401, "unauthorized", "missing or invalid API key (send X-API-Key or Authorization: Bearer)")
     public static let forbidden = GatewayError(403, "forbidden", "this route needs an admin key")
     public static func internalError(_ message: String) -> GatewayError { GatewayError(500, "internal_error", message) }
 }

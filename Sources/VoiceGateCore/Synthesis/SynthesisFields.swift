@@ -4,6 +4,7 @@ import Foundation
 public struct SynthesisFields: Sendable {
     public static let maxTextLength = 5000
     public static let maxPromptLength = 1000
+    public static let defaultTemperature = 0.7
 
     public var text: String?
     public var language: String?
@@ -13,6 +14,8 @@ public struct SynthesisFields: Sendable {
     public var promptLanguage: String?
     public var seed: String?
     public var stream: String?
+    /// A saved voice's name, instead of `reference_audio`.
+    public var voice: String?
 
     public init() {}
 
@@ -38,7 +41,7 @@ public struct SynthesisFields: Sendable {
         let language = try Self.language(self.language, field: "language") ?? "auto"
         let promptLanguage = try Self.language(self.promptLanguage, field: "prompt_language") ?? language
         let speed = try Self.number(self.speed, field: "speed", code: "invalid_speed", range: 0.5...2.0, default: 1.0)
-        let temperature = try Self.number(self.temperature, field: "temperature", code: "invalid_temperature", range: 0.1...1.0, default: 0.7)
+        let temperature = try Self.number(self.temperature, field: "temperature", code: "invalid_temperature", range: 0.1...1.0, default: Self.defaultTemperature)
         let promptText = promptText?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         guard promptText.count <= Self.maxPromptLength else {
             throw GatewayError.invalid("prompt_text_too_long", "prompt_text is \(promptText.count) characters; at most \(Self.maxPromptLength) are allowed")
@@ -62,7 +65,7 @@ public struct SynthesisFields: Sendable {
                          promptLanguage: promptLanguage, seed: seed, stream: stream)
     }
 
-    private static func language(_ raw: String?, field: String) throws -> String? {
+    static func language(_ raw: String?, field: String) throws -> String? {
         guard let raw, !raw.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
         guard let code = Language.normalize(raw) else {
             throw GatewayError.invalid("unsupported_language", "\(field) '\(raw)' is not supported; use one of \(Language.sovits.joined(separator: ", "))",

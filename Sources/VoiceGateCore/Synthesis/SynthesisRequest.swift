@@ -4,10 +4,13 @@
 public struct SynthesisRequest: Sendable {
     public var settings: SynthesisFields.Validated
     public var reference: StoredReference
+    /// Keeps a saved voice's file while the request needs it (a voice deleted meanwhile is removed afterwards).
+    public var hold: ReferenceHold?
 
-    public init(_ settings: SynthesisFields.Validated, reference: StoredReference) {
+    public init(_ settings: SynthesisFields.Validated, reference: StoredReference, hold: ReferenceHold? = nil) {
         self.settings = settings
         self.reference = reference
+        self.hold = hold
     }
 
     public subscript<T>(dynamicMember keyPath: KeyPath<SynthesisFields.Validated, T>) -> T {
@@ -17,12 +20,12 @@ public struct SynthesisRequest: Sendable {
 
 /// A reference recording kept in the reference folder under its content hash.
 public struct StoredReference: Sendable, Equatable {
-    /// File name inside the reference folder: `<sha256>.<ext>`.
+    /// File name inside the reference folder: `<sha256>.<ext>`, or `voices/<sha256>.<ext>` for a saved voice.
     public var fileName: String
     /// Absolute path on this host.
     public var localPath: String
     public var info: AudioInfo
 
     /// The SHA-256 the file is named after.
-    public var contentHash: String { String(fileName.prefix { $0 != "." }) }
+    public var contentHash: String { String(fileName.split(separator: "/").last?.prefix { $0 != "." } ?? "") }
 }

@@ -77,6 +77,9 @@ final class UploadBodyParser {
         return (parts.fields, try parts.sink?.finish())
     }
 
+    /// A voice's own fields, read by `finish()`'s caller when the form creates a voice.
+    var voiceFields: [String: String] { parts.voiceFields }
+
     /// Deletes whatever part of the upload was written; for bodies that fail.
     func discard() {
         parts.sink?.discard()
@@ -87,6 +90,8 @@ final class UploadBodyParser {
 private final class PartState {
     let limits: ReferenceLimits
     var fields = SynthesisFields()
+    /// A voice's own fields (`name`, `description`, `shared`), when the form creates one.
+    var voiceFields: [String: String] = [:]
     var sink: UploadSink?
     var error: GatewayError?
     private var name: String?
@@ -114,7 +119,7 @@ private final class PartState {
         if isFile {
             guard count(fileBytes: chunk.readableBytes) else { return }
             pendingFile.writeBuffer(&chunk)
-        } else if SynthesisUploadReader.knownFields.contains(name) {
+        } else if SynthesisUploadReader.knownFields.contains(name) || SynthesisUploadReader.voiceFields.contains(name) {
             guard value.count + chunk.readableBytes <= SynthesisUploadReader.maxFieldBytes else {
                 fail(.invalid("field_too_large", "field \(name) is larger than \(SynthesisUploadReader.maxFieldBytes) bytes"))
                 return
@@ -125,7 +130,8 @@ private final class PartState {
 
     func complete() {
         defer { name = nil; isFile = false; value = [] }
-        guard error == nil, let name, !isFile, SynthesisUploadReader.knownFields.contains(name) else { return }
+        guard error == nil, let name, !isFile, SynthesisUploadReader.knownFields.contains(name)
+                || SynthesisUploadReader.voiceFields.contains(name) else { return }
         guard let text = String(validating: value, as: UTF8.self) else {
             fail(.invalid("invalid_encoding", "field \(name) is not valid UTF-8"))
             return
@@ -139,7 +145,8 @@ private final class PartState {
         case "prompt_language": fields.promptLanguage = text
         case "seed": fields.seed = text
         case "stream": fields.stream = text
-        default: break
+        case "voice": fields.voice = text
+        default: voiceFields[name] = text
         }
     }
 

@@ -27,13 +27,30 @@ struct StoreOptions: ParsableArguments {
         }
     }
 
-    private func open() async -> any GatewayStore {
+    /// The same with the saved voices (the reference folder of the gateway's settings) and the upload limits.
+    func withLibrary<T>(_ body: (any GatewayStore, VoiceLibrary, ReferenceLimits) async throws -> T) async throws -> T {
+        let config = loadConfig()
+        return try await with { db in
+            let library = VoiceLibrary(store: db, referenceDirectory: config.absoluteRefDir, aliases: config.voiceAliases)
+            if let problem = library.prepare() { VoiceGateCommand.fail(problem) }
+            return try await body(db, library, ReferenceLimits(config: config))
+        }
+    }
+
+    private func loadConfig() -> GatewayConfig {
         var overrides: [String: String] = [:]
         if let dataDir { overrides["DATA_DIR"] = dataDir }
         if let storeUrl { overrides["STORE_URL"] = storeUrl }
         do {
-            let config = try ConfigLoader.load(envFile: envFile, overrides: overrides)
-            return try await config.storeLocation.open(logger: Logger(label: "voicegate.keys") { _ in SwiftLogNoOpLogHandler() })
+            return try ConfigLoader.load(envFile: envFile, overrides: overrides)
+        } catch {
+            VoiceGateCommand.fail("\(error)")
+        }
+    }
+
+    private func open() async -> any GatewayStore {
+        do {
+            return try await loadConfig().storeLocation.open(logger: Logger(label: "voicegate.keys") { _ in SwiftLogNoOpLogHandler() })
         } catch {
             VoiceGateCommand.fail("\(error)")
         }

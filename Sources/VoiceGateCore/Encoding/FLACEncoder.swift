@@ -1,0 +1,50 @@
+import CFLAC
+import NIOCore
+
+/// FLAC through libFLAC's stream encoder. Without a seek callback it cannot go back to write the total length and
+/// MD5 into STREAMINFO; both then read "unknown", which the format allows and decoders accept.
+final class FLACEncoder: AudioEncoder {
+    private let encoder: UnsafeMutablePointer<FLAC__StreamEncoder>
+    private let sink = EncodedBytes()
+    private let channels: Int
+    private var widened: [Int32] = []
+
+    init(sampleRate: Int, channels: Int) throws {
+        guard let encoder = FLAC__stream_encoder_new() else { throw EncoderError("libFLAC could not start") }
+        self.encoder = encoder
+        self.channels = channels
+        FLAC__stream_encoder_set_channels(encoder, UInt32(channels))
+        FLAC__stream_encoder_set_bits_per_sample(encoder, 16)
+        FLAC__stream_encoder_set_sample_rate(encoder, UInt32(sampleRate))
+        FLAC__stream_encoder_set_compression_level(encoder, 5)
+        let status = FLAC__stream_encoder_init_stream(encoder, { _, bytes, count, _, _, user in
+            EncodedBytes.from(user).append(bytes, count)
+            return FLAC__STREAM_ENCODER_WRITE_STATUS_OK
+        }, nil, nil, nil, sink.opaque)
+        guard status == FLAC__STREAM_ENCODER_INIT_STATUS_OK else {
+            FLAC__stream_encoder_delete(encoder)
+            throw EncoderError("libFLAC refused \(sampleRate) Hz, \(channels) channel(s) (init status \(status.rawValue))")
+        }
+    }
+
+    func encode(_ samples: UnsafeBufferPointer<Int16>, into output: inout ByteBuffer) throws {
+        let frames = samples.count / channels
+        if frames > 0 {
+            if widened.count < frames * channels { widened = [Int32](repeating: 0, count: frames * channels) }
+            for i in 0..<(frames * channels) { widened[i] = Int32(samples[i]) }
+            guard FLAC__stream_encoder_process_interleaved(encoder, widened, UInt32(frames)) != 0 else {
+                throw EncoderError("libFLAC failed to encode (state \(FLAC__stream_encoder_get_state(encoder).rawValue))")
+            }
+        }
+        sink.drain(into: &output)
+    }
+
+    func finish(into output: inout ByteBuffer) throws {
+        guard FLAC__stream_encoder_finish(encoder) != 0 else {
+            throw EncoderError("libFLAC failed to finish (state \(FLAC__stream_encoder_get_state(encoder).rawValue))")
+        }
+        sink.drain(into: &output)
+    }
+
+    deinit { FLAC__stream_encoder_delete(encoder) }
+}
