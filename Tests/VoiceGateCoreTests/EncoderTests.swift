@@ -1,0 +1,91 @@
+import Foundation
+import NIOCore
+import Testing
+@testable import VoiceGateCore
+
+@Suite("Encoders: mp3, Ogg/Opus and FLAC from streamed PCM")
+struct EncoderTests {
+    /// A 220 Hz tone as s16 samples.
+    static func tone(seconds: Double, rate: Int, channels: Int = 1) -> [Int16] {
+        var samples: [Int16] = []
+        for i in 0..<Int(seconds * Double(rate)) {
+            let phase = 2 * Double.pi * 220 * Double(i) / Double(rate)
+            let value = Int16(8000 * sin(phase))
+            for _ in 0..<channels { samples.append(value) }
+        }
+        return samples
+    }
+
+    /// Encodes in uneven pieces, as an upstream's chunks arrive; returns each call's output size and the whole.
+    static func encode(_ format: SpeechFormat, _ samples: [Int16], rate: Int, channels: Int = 1, piece: Int = 3001) throws -> ([Int], [UInt8]) {
+        let encoder = try #require(try format.makeEncoder(sampleRate: rate, channels: channels))
+        var sizes: [Int] = []
+        var all = ByteBuffer()
+        var start = 0
+        while start < samples.count {
+            let end = min(samples.count, start + piece * channels)
+            var out = ByteBuffer()
+            try samples[start..<end].withUnsafeBufferPointer { try encoder.encode($0, into: &out) }
+            sizes.append(out.readableBytes)
+            all.writeBuffer(&out)
+            start = end
+        }
+        var tail = ByteBuffer()
+        try encoder.finish(into: &tail)
+        all.writeBuffer(&tail)
+        return (sizes, Array(all.readableBytesView))
+    }
+
+    static func inspect(_ bytes: [UInt8], ext: String) throws -> AudioInfo {
+        let path = NSTemporaryDirectory() + "encoded-\(UUID().uuidString).\(ext)"
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return try AudioInspector.inspect(path: path)
+    }
+
+    @Test(arguments: [32000, 24000, 22050, 48000])
+    func mp3FramesComeOutAsThePCMGoesInAndLastAsLongAsIt(rate: Int) throws {
+        let (sizes, bytes) = try Self.encode(.mp3, Self.tone(seconds: 2, rate: rate), rate: rate)
+        #expect(sizes.dropFirst().allSatisfy { $0 > 0 }, "every piece after the first yields frames: \(sizes)")
+        #expect(bytes[0] == 0xFF && bytes[1] & 0xE0 == 0xE0, "no tag: a stream starts with a frame")
+        let info = try Self.inspect(bytes, ext: "mp3")
+        #expect(info.format == .mp3 && info.sampleRate == rate && info.channels == 1)
+        // LAME adds its encoder delay and pads the last frame: at most ~2 frames more.
+        #expect(info.duration >= 2 && info.duration < 2.1, "\(info.duration)")
+    }
+
+    @Test(arguments: [32000, 24000, 22050, 48000])
+    func opusPagesComeOutPromptlyAndKeepTheLength(rate: Int) throws {
+        let (sizes, bytes) = try Self.encode(.opus, Self.tone(seconds: 2, rate: rate), rate: rate, piece: rate / 5)
+        #expect(String(decoding: bytes.prefix(4), as: UTF8.self) == "OggS" && String(decoding: bytes[28..<36], as: UTF8.self) == "OpusHead")
+        // 200 ms pieces against a 100 ms muxing delay: pages leave with (nearly) every piece, not at the end.
+        #expect(sizes.filter { $0 > 0 }.count >= sizes.count - 2, "\(sizes)")
+        let info = try Self.inspect(bytes, ext: "ogg")
+        #expect(info.format == .ogg && abs(info.duration - 2) < 0.03, "\(info.duration)")
+    }
+
+    @Test func flacIsAStreamOfFramesWithTheRightRate() throws {
+        let (_, bytes) = try Self.encode(.flac, Self.tone(seconds: 2, rate: 32000, channels: 2), rate: 32000, channels: 2)
+        #expect(String(decoding: bytes.prefix(4), as: UTF8.self) == "fLaC")
+        // STREAMINFO: sample rate in the 20 bits after the block sizes and frame sizes; 2 channels, 16 bits.
+        let s = 8
+        let rate = Int(bytes[s + 10]) << 12 | Int(bytes[s + 11]) << 4 | Int(bytes[s + 12]) >> 4
+        #expect(rate == 32000 && (Int(bytes[s + 12]) >> 1 & 0x07) + 1 == 2)
+        // Compressed well below 16-bit PCM (a pure tone), and the frames carry the 4096-sample blocks.
+        #expect(bytes.count < 2 * 32000 * 2 * 2 / 2)
+        let syncs = zip(bytes, bytes.dropFirst()).filter { $0 == 0xFF && $1 & 0xFE == 0xF8 }.count
+        #expect(syncs >= 64000 / 4096)
+    }
+
+    @Test func aStereoMP3AndARefusedChannelCount() throws {
+        let (_, bytes) = try Self.encode(.mp3, Self.tone(seconds: 1, rate: 44100, channels: 2), rate: 44100, channels: 2)
+        #expect(try Self.inspect(bytes, ext: "mp3").channels == 2)
+        #expect(throws: EncoderError.self) { try SpeechFormat.mp3.makeEncoder(sampleRate: 32000, channels: 3) }
+    }
+
+    @Test func wavAndPCMPassThrough() throws {
+        #expect(try SpeechFormat.wav.makeEncoder(sampleRate: 32000, channels: 1) == nil)
+        #expect(SpeechFormat.pcm.contentType(sampleRate: 32000) == "audio/pcm;rate=32000")
+        #expect(SpeechFormat.opus.contentType(sampleRate: 32000) == "audio/ogg" && SpeechFormat.opus.fileExtension == "ogg")
+    }
+}
