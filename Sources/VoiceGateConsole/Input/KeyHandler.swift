@@ -102,15 +102,15 @@ public struct KeyHandler {
     private func handleField(_ field: FormField, _ key: Key, _ state: inout ConsoleState) -> ConsoleAction {
         if field.hasCursor, edit(field, key, &state) { return .none }
         switch (field, key) {
-        case (.language, .left), (.speed, .left), (.temperature, .left):
+        case (.language, .left), (.voice, .left), (.format, .left), (.speed, .left), (.temperature, .left):
             state.form.step(field, by: -1)
-        case (.language, .right), (.speed, .right), (.temperature, .right):
+        case (.language, .right), (.voice, .right), (.format, .right), (.speed, .right), (.temperature, .right):
             state.form.step(field, by: 1)
         case (_, .enter), (_, .down):
             state.focus = state.focus.moved(by: 1)
         case (_, .up):
             state.focus = state.focus.moved(by: -1)
-        case (.language, _):
+        case (.language, _), (.voice, _), (.format, _):
             break
         case (_, .backspace):
             var value = state.form.value(field)

@@ -1,8 +1,9 @@
 import Foundation
 import VoiceGateCore
 
-/// Runs the form's synthesis through the gateway's own path (validation, reference store, queue, engine,
-/// error mapping) and writes the WAV atomically: a temporary file renamed into place only when complete.
+/// Runs the form's synthesis through the gateway's own path (validation, reference store or saved voice, queue,
+/// engine, error mapping) and writes the audio atomically: a temporary file renamed into place only when complete.
+/// WAV is written as it streams in; other formats are encoded from the whole WAV once it is in.
 public struct ConsoleSynthesizer: Sendable {
     public let gateway: Gateway
 
@@ -38,11 +39,8 @@ public struct ConsoleSynthesizer: Sendable {
         var temporary: String?
         var bytes = 0
         do {
-            let validated = try form.validated()
-            let referencePath = (form.reference as NSString).expandingTildeInPath
-            let reference = try gateway.references.importFile(atPath: referencePath, limits: gateway.limits)
-            let request = SynthesisRequest(validated, reference: reference)
-            trace.describe(request, keepText: gateway.config.historyStoreText)
+            let request = try await synthesisRequest(form)
+            trace.describe(request, keepText: gateway.config.historyStoreText, voice: form.voice, format: form.format)
             let result = try await gateway.service.synthesize(request, ticket: ticket, lane: Self.keyName, trace: trace)
             defer { result.finish() }
             let firstByte = (ContinuousClock.now - started).seconds
@@ -60,14 +58,19 @@ public struct ConsoleSynthesizer: Sendable {
                 while let chunk = try await result.next() {
                     try Task.checkCancellation()
                     let data = Data(chunk.readableBytesView)
-                    try handle.write(contentsOf: data)
+                    if form.format == .wav { try handle.write(contentsOf: data) }
                     audio.append(data)
                     bytes += data.count
+                }
+                if form.format != .wav {
+                    let encoded = try form.format.encode(wav: [UInt8](audio))
+                    try handle.write(contentsOf: Data(encoded))
+                    bytes = encoded.count
                 }
             }
             try Task.checkCancellation()
             guard rename(partial, destination) == 0 else {
-                throw GatewayError(500, "storage_error", "cannot move the WAV into \(destination): \(String(cString: strerror(errno)))")
+                throw GatewayError(500, "storage_error", "cannot move the audio into \(destination): \(String(cString: strerror(errno)))")
             }
             temporary = nil
             let decoded = try? PCMDecoder.decodeWAV([UInt8](audio))
@@ -84,5 +87,23 @@ public struct ConsoleSynthesizer: Sendable {
             record(status: failure.statusCode, bytes: bytes, failure: failure)
             return cancelled ? .cancelled : .failed("\(failure.code): \(failure.message)")
         }
+    }
+
+    /// The console acts as an admin: it may use every saved voice.
+    public static let operatorKey = KeyRecord(name: keyName, role: .admin, keyHash: "")
+
+    /// The form's synthesis: on the chosen saved voice (its transcript unless one is typed), or on the Reference file.
+    func synthesisRequest(_ form: SynthesisForm) async throws -> SynthesisRequest {
+        guard let name = form.voice else {
+            let referencePath = (form.reference as NSString).expandingTildeInPath
+            return SynthesisRequest(try form.validated(), reference: try gateway.references.importFile(atPath: referencePath, limits: gateway.limits))
+        }
+        let (voice, hold) = try await gateway.voices.resolve(name, for: Self.operatorKey)
+        var settings = try form.validated()
+        if form.promptText.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            settings.promptText = voice.promptText
+            settings.promptLanguage = voice.promptLanguage
+        }
+        return SynthesisRequest(settings, reference: voice.reference(in: gateway.voices.referenceDirectory), hold: hold)
     }
 }

@@ -12,7 +12,11 @@ struct FormPane {
         let inner = r.inner
         let valueWidth = max(4, inner.width - Self.labelWidth - 2)
         var y = inner.y
-        for field in FormField.allCases where y < inner.y + inner.height - 1 {
+        // Fields that do not all fit (the stacked layout) scroll so that the focused one is shown.
+        let rows = max(1, inner.height - 1)
+        let focusedIndex = FormField.allCases.firstIndex { state.focus == .field($0) } ?? 0
+        let first = max(0, min(focusedIndex - rows + 1, FormField.allCases.count - rows))
+        for field in FormField.allCases.dropFirst(first) where y < inner.y + inner.height - 1 {
             let focused = state.focus == .field(field)
             canvas.put(inner.x + 1, y, field.label, style: focused ? .bold : .dim)
             let shown = Self.display(field, state.form, focused: focused, cursor: state.cursor, width: valueWidth)
@@ -36,10 +40,16 @@ struct FormPane {
         switch field {
         case .language:
             return "◀ \(form.language) ▶"
+        case .voice:
+            return form.voices.isEmpty && form.voice == nil ? "(no saved voices: the Reference file)" : "◀ \(form.value(.voice)) ▶"
+        case .format:
+            return "◀ \(form.format.rawValue) ▶"
+        case .reference where form.voice != nil && !focused:
+            return "(not used: voice \(form.voice!))"
         case .output where form.output.isEmpty && !focused:
             return "(new timestamped file)"
         case .promptText where form.promptText.isEmpty && !focused:
-            return "(optional: what the reference says)"
+            return form.voice == nil ? "(optional: what the reference says)" : "(the voice's own transcript)"
         default:
             let value = Array(form.value(field).replacingOccurrences(of: "\n", with: "⏎"))
             guard focused else { return TextWidth.clip(String(value), to: width) }

@@ -31,8 +31,23 @@ final class ConsoleApp: @unchecked Sendable {
         var state = ConsoleState(form: SynthesisForm(reference: reference), ascii: ascii)
         var keys = KeyHandler()
         let renderer = ConsoleRenderer()
+        let voiceNames = Mutex<[String]?>(nil)
+        let voices = gateway.voices
+        // The voice picker follows the store (a voice added with the CLI or the API shows up within two seconds).
+        let voicePoller = Task {
+            while !Task.isCancelled {
+                if let names = try? await voices.usable(by: ConsoleSynthesizer.operatorKey).map(\.name) {
+                    voiceNames.withLock { $0 = names }
+                }
+                try? await Task.sleep(for: .seconds(2))
+            }
+        }
+        defer { voicePoller.cancel() }
         while !stopRequested.load(ordering: .relaxed) {
             session.followTerminalSize()
+            if let names = voiceNames.withLock({ n -> [String]? in defer { n = nil }; return n }) {
+                state.form.updateVoices(names)
+            }
             if let finished = runState.withLock({ s -> RunState? in defer { s = nil }; return s }) {
                 state.run = finished
             }
