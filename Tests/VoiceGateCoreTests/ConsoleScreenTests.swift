@@ -156,7 +156,7 @@ struct ConsoleScreenTests {
         _ = keys.handle(.right, &state)
         #expect(state.form.language == "auto_yue")
         #expect(keys.handle(.character("q"), &state) == .quit)
-        for _ in 0..<6 { _ = keys.handle(.tab, &state) }
+        for _ in 0..<(FormField.allCases.count - 1) { _ = keys.handle(.tab, &state) }
         #expect(state.focus == .synthesize)
         #expect(keys.handle(.enter, &state) == .synthesize)
         _ = keys.handle(.tab, &state)

@@ -14,7 +14,7 @@ struct HelpOverlay {
         "  /            filter (Enter keeps it, Esc clears it)",
         "  k or F2      keys: each key's use today against its limits, in flight",
         "Form",
-        "  Left/Right   language, voice, format, speed, temperature (or type a number)",
+        "  Left/Right   pick language, voice, format; step speed, temperature",
         "  Left/Right   in a text field: move the cursor; Del deletes at it",
         "  Home/End     start or end of a text field (Ctrl-A/Ctrl-E too)",
         "  Tab          on Reference: complete the file path",
