@@ -108,6 +108,7 @@ let package = Package(
             name: "sovits-double",
             dependencies: ["SovitsDouble", .product(name: "Hummingbird", package: "hummingbird")]
         ),
+        .executableTarget(name: "encoder-bench", dependencies: ["VoiceGateCore"]),
         .executableTarget(
             name: "proxy-floor",
             dependencies: [

@@ -127,6 +127,7 @@ struct APISurfaceTests {
 struct DecimalTextTests {
     @Test func matchesPrintfRounding() {
         #expect(DecimalText.format(3.57, places: 6, trimmingZeros: true) == "3.57")
+        #expect(DecimalText.format(231.6, places: 0) == "232" && DecimalText.format(-0.4, places: 0) == "0")
         #expect(DecimalText.format(2, places: 6, trimmingZeros: true) == "2")
         #expect(DecimalText.format(0.000_001, places: 6, trimmingZeros: true) == "0.000001")
         #expect(DecimalText.format(12.34567, places: 1) == "12.3")

@@ -16,5 +16,5 @@ trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.2; done
 cd "$data"
 SCHEMATHESIS_HOOKS=hooks PYTHONPATH=$here schemathesis --config-file "$here/schemathesis.toml" run "http://127.0.0.1:$port/openapi.json" --checks all \
-  -H "X-API-Key: $key" --max-examples "$examples" --workers 2 --seed 1 --no-color
+  -H "X-API-Key: $key" --max-examples "$examples" --workers 2 --seed 1 --no-color ${SCHEMATHESIS_EXTRA:-}
 kill -0 $pid || { echo "the gateway is no longer running"; cat "$data/server.log"; exit 1; }

@@ -12,12 +12,19 @@ public final class EncodedAudioStream: @unchecked Sendable {
     /// A sample's first byte when a chunk ended in the middle of it.
     private var carry: UInt8?
     private var samples: [Int16] = []
+    /// The part of `samples` not encoded yet.
+    private var pendingStart = 0
+    private var pendingEnd = 0
+    /// 100 ms of audio (whole frames of every channel).
+    private let sliceSamples: Int
+    private var started = false
     private var ended = false
 
     public init(_ result: SynthesisResult, format: SpeechFormat) throws {
         self.format = format
         self.result = result
         let header = result.header
+        sliceSamples = max(1, header.sampleRate / 10) * max(1, header.channels)
         headerLeft = format == .wav ? 0 : (result.streaming ? WAVHeader.canonicalLength : header.dataOffset)
         if format != .wav, format != .pcm, header.bitsPerSample != 16 || header.formatTag != 1 {
             throw GatewayError(502, "upstream_bad_response",
@@ -33,9 +40,25 @@ public final class EncodedAudioStream: @unchecked Sendable {
     public var contentType: String { format.contentType(sampleRate: result.sampleRate) }
 
     /// The next encoded bytes; nil at the end. A cut upstream stream throws (what was encoded has gone out).
+    /// An upstream chunk (a GPT-SoVITS fragment is often a second or more) is encoded a slice at a time, each slice's
+    /// frames handed out at once: the first audio leaves after one slice's work, not the whole chunk's.
     public func next() async throws -> ByteBuffer? {
         var output = ByteBuffer()
+        if !started {
+            started = true
+            // Whatever a format writes before any audio (Ogg/Opus's header pages) goes out at once.
+            if let encoder { try finishing { try encoder.encode(UnsafeBufferPointer(start: nil, count: 0), into: &output) } }
+            if output.readableBytes > 0 { return output }
+        }
         while output.readableBytes == 0 {
+            if let encoder, pendingStart < pendingEnd {
+                let end = min(pendingEnd, pendingStart + sliceSamples)
+                try finishing {
+                    try samples.withUnsafeBufferPointer { try encoder.encode(UnsafeBufferPointer(rebasing: $0[pendingStart..<end]), into: &output) }
+                }
+                pendingStart = end
+                continue
+            }
             if ended { return nil }
             guard var chunk = try await result.next() else {
                 ended = true
@@ -43,22 +66,20 @@ public final class EncodedAudioStream: @unchecked Sendable {
                 return output.readableBytes > 0 ? output : nil
             }
             dropHeader(&chunk)
-            guard let encoder else {
+            guard encoder != nil else {
                 if format == .pcm { evenBytes(&chunk, into: &output) } else { output.writeBuffer(&chunk) }
                 continue
             }
             var even = ByteBuffer()
             evenBytes(&chunk, into: &even)
             let count = even.readableBytes / 2
-            guard count > 0 else { continue }
             if samples.count < count { samples = [Int16](repeating: 0, count: count) }
             // Little-endian s16 on a little-endian host: the bytes are the samples, copied to aligned storage.
             even.withUnsafeReadableBytes { raw in
                 samples.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw.prefix(count * 2))) }
             }
-            try finishing {
-                try samples.withUnsafeBufferPointer { try encoder.encode(UnsafeBufferPointer(rebasing: $0.prefix(count)), into: &output) }
-            }
+            pendingStart = 0
+            pendingEnd = count
         }
         return output
     }

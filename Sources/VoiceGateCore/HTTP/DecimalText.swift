@@ -8,6 +8,7 @@ public enum DecimalText {
         for _ in 0..<places { scale *= 10 }
         let scaled = Int((abs(value) * Double(scale)).rounded())
         let sign = value < 0 && scaled != 0 ? "-" : ""
+        guard places > 0 else { return "\(sign)\(scaled)" }
         var fraction = String(scaled % scale)
         fraction = String(repeating: "0", count: places - fraction.count) + fraction
         if trimmingZeros {
