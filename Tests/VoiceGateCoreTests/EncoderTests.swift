@@ -83,6 +83,23 @@ struct EncoderTests {
         #expect(throws: EncoderError.self) { try SpeechFormat.mp3.makeEncoder(sampleRate: 32000, channels: 3) }
     }
 
+    /// fuzz-encoders' first find: libFLAC refuses 66536 Hz, and the refused encoder was deleted twice (a SEGV).
+    @Test func aRefusedRateIsAnErrorNotACrash() throws {
+        #expect(throws: EncoderError.self) { try SpeechFormat.flac.makeEncoder(sampleRate: 66536, channels: 1) }
+        #expect(throws: EncoderError.self) { try SpeechFormat.flac.makeEncoder(sampleRate: 32000, channels: 9) }
+        for format in [SpeechFormat.mp3, .opus] {
+            for rate in [1000, 7999, 66536, 767_000] {
+                // Resampled where the library can, refused (at start or at the first samples) where not; never a trap.
+                guard let encoder = try? format.makeEncoder(sampleRate: rate, channels: 1) else { continue }
+                var out = ByteBuffer()
+                do {
+                    try [Int16](repeating: 1000, count: 4000).withUnsafeBufferPointer { try encoder.encode($0, into: &out) }
+                    try encoder.finish(into: &out)
+                } catch is EncoderError {}
+            }
+        }
+    }
+
     @Test func wavAndPCMPassThrough() throws {
         #expect(try SpeechFormat.wav.makeEncoder(sampleRate: 32000, channels: 1) == nil)
         #expect(SpeechFormat.pcm.contentType(sampleRate: 32000) == "audio/pcm;rate=32000")

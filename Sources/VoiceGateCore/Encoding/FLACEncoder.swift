@@ -21,8 +21,9 @@ final class FLACEncoder: AudioEncoder {
             EncodedBytes.from(user).append(bytes, count)
             return FLAC__STREAM_ENCODER_WRITE_STATUS_OK
         }, nil, nil, nil, sink.opaque)
+        // A refused init still leaves the encoder to `deinit` (a class whose properties are all set runs it when its
+        // init throws): deleting it here as well was a double free, found by fuzz-encoders (66536 Hz).
         guard status == FLAC__STREAM_ENCODER_INIT_STATUS_OK else {
-            FLAC__stream_encoder_delete(encoder)
             throw EncoderError("libFLAC refused \(sampleRate) Hz, \(channels) channel(s) (init status \(status.rawValue))")
         }
     }

@@ -25,8 +25,8 @@ final class MP3Encoder: AudioEncoder {
         // 5 is LAME's "good" speed/quality point; speech at 64 kbit/s gains nothing audible from slower settings.
         lame_set_quality(lame, 5)
         lame_set_bWriteVbrTag(lame, 0)
+        // Closed by `deinit`, which runs when this init throws with every property set (closing here too is a double free).
         guard lame_init_params(lame) >= 0 else {
-            lame_close(lame)
             throw EncoderError("LAME refused \(sampleRate) Hz, \(channels) channel(s)")
         }
     }
