@@ -145,6 +145,22 @@ def main():
             refused = [r for r in rows if r["status"] == 429]
             check(len(refused) == 1 and e.response.headers.get("x-should-retry") == "false",
                   f"spent quota: RateLimitError after {elapsed:.2f} s, {len(refused)} request reached the server (no retries)")
+        # The voices CLI beside the running server: list, a bad name refused, a removed voice gone from the API.
+        listed = subprocess.run([binary, "voices", "list"], env=env, capture_output=True, text=True, check=True).stdout
+        check("anna" in listed and "alloy" in listed and "yes" in listed, "voices list: anna, shared, alias alloy")
+        bad = subprocess.run([binary, "voices", "add", "../x", os.path.join(ROOT, "assets", "sample-voice.wav"), "--prompt-text", "x"],
+                             env=env, capture_output=True, text=True)
+        check(bad.returncode == 1 and "name" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1,
+              f"voices add ../x: exit {bad.returncode}, {bad.stderr.strip()}")
+        subprocess.run([binary, "voices", "add", "brief", os.path.join(ROOT, "assets", "sample-voice.wav"), "--prompt-text", "x"],
+                       env=env, check=True, stdout=subprocess.DEVNULL)
+        client.audio.speech.create(model="tts-1", voice="brief", input="Briefly.", response_format="wav")
+        subprocess.run([binary, "voices", "remove", "brief"], env=env, check=True, stdout=subprocess.DEVNULL)
+        try:
+            client.audio.speech.create(model="tts-1", voice="brief", input="Gone?")
+            check(False, "a removed voice is refused")
+        except openai.BadRequestError as e:
+            check(e.body.get("code") == "unknown_voice", "voices remove: the running server refuses it at once")
         check(server.poll() is None, "the server is still running")
     finally:
         server.terminate()

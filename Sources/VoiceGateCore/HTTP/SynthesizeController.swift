@@ -77,18 +77,8 @@ struct SynthesizeController {
         var headers = headers(for: result, engine: engine)
         headers[.contentType] = "audio/wav"
         headers[.contentDisposition] = "attachment; filename=\"synthesized.wav\""
-        let body = ResponseBody(contentLength: result.contentLength) { writer in
-            var completed = false
-            defer {
-                result.finish()
-                permit?.release(failed: !completed)
-            }
-            while let chunk = try await result.next() {
-                try await writer.write(chunk)
-            }
-            try await writer.finish(nil)
-            completed = true
-        }
+        let body = AudioBody.make(contentLength: result.contentLength, permit: permit, finish: { result.finish() },
+                                  next: { try await result.next() })
         return Response(status: .ok, headers: headers, body: body)
     }
 

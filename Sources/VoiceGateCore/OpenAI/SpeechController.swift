@@ -52,18 +52,8 @@ struct SpeechController {
         var headers = SynthesizeController.headers(for: audio.result, engine: engine)
         headers[.contentType] = audio.contentType
         headers[.contentDisposition] = "attachment; filename=\"speech.\(audio.format.fileExtension)\""
-        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            var completed = false
-            defer {
-                audio.finish()
-                permit.release(failed: !completed)
-            }
-            while let chunk = try await audio.next() {
-                try await writer.write(chunk)
-            }
-            try await writer.finish(nil)
-            completed = true
-        })
+        return Response(status: .ok, headers: headers,
+                        body: AudioBody.make(permit: permit, finish: { audio.finish() }, next: { try await audio.next() }))
     }
 
     /// Server-sent events: each piece of encoded audio as a `speech.audio.delta`, then `speech.audio.done` with the

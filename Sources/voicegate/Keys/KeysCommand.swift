@@ -56,11 +56,7 @@ struct KeysCommand: AsyncParsableCommand {
                         KeysCommand.text(k.limits.charactersPerDay), KeysCommand.text(k.limits.concurrent), String(u.requests),
                         String(u.characters), k.lastUsedAt.map { format.string(from: $0) } ?? "never"]
             }
-            let widths = rows[0].indices.map { i in rows.map { $0[i].count }.max() ?? 0 }
-            for row in rows {
-                print(row.enumerated().map { i, cell in cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
-                    .joined(separator: "  ").trimmingCharacters(in: .whitespaces))
-            }
+            TextTable.print(rows)
         }
     }
 

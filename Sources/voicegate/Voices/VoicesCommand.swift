@@ -50,11 +50,7 @@ struct VoicesCommand: AsyncParsableCommand {
                 [v.name, v.owner, v.shared ? "yes" : "no", DecimalText.format(v.info.duration, places: 2), v.promptLanguage,
                  aliases.aliases(of: v.name).joined(separator: ",").ifEmpty("-"), String(v.promptText.prefix(60))]
             }
-            let widths = rows[0].indices.map { i in rows.map { $0[i].count }.max() ?? 0 }
-            for row in rows {
-                print(row.enumerated().map { i, cell in cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
-                    .joined(separator: "  ").trimmingCharacters(in: .whitespaces))
-            }
+            TextTable.print(rows)
         }
     }
 
