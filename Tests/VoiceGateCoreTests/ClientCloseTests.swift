@@ -7,13 +7,15 @@ import Testing
 
 @Suite("Noticing clients that leave")
 struct ClientCloseTests {
-    static func context(on channel: EmbeddedChannel) -> GatewayRequestContext {
+    /// NIOAsyncTestingChannel, not EmbeddedChannel: the context asks the channel's pipeline from the task's thread,
+    /// which an EmbeddedChannel does not allow (SwiftNIO warned "EmbeddedEventLoop is not thread-safe").
+    static func context(on channel: NIOAsyncTestingChannel) -> GatewayRequestContext {
         GatewayRequestContext(source: .init(channel: channel, logger: Logger(label: "test")))
     }
 
     @Test func finishedRequestsLeaveNothingOnAKeptAliveConnection() async throws {
         let detector = ClientCloseDetector()
-        let channel = EmbeddedChannel(handler: detector)
+        let channel = await NIOAsyncTestingChannel(handler: detector)
         let context = Self.context(on: channel)
         for i in 0..<50 {
             #expect(try await context.cancellingOnClientClose { i } == i)
@@ -25,7 +27,7 @@ struct ClientCloseTests {
 
     @Test func aClosedInputCancelsTheWorkInFlight() async throws {
         let detector = ClientCloseDetector()
-        let channel = EmbeddedChannel(handler: detector)
+        let channel = await NIOAsyncTestingChannel(handler: detector)
         let context = Self.context(on: channel)
         let started = AsyncStream<Void>.makeStream()
         async let outcome: Result<Void, any Error> = {
@@ -41,7 +43,7 @@ struct ClientCloseTests {
         }()
         for await _ in started.stream { break }
         #expect(detector.waitingCount == 1)
-        channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        try await channel.testingEventLoop.executeInContext { channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
         guard case .failure(let error) = await outcome else {
             Issue.record("the work was not cancelled")
             return
