@@ -35,11 +35,7 @@ struct SynthesizeController {
 
     private func synthesize(_ request: Request, context: GatewayRequestContext, boundary: String, permit: UsagePermit,
                             trace: SynthesisTrace) async throws -> SynthesisResult {
-        // Room for the text fields and multipart framing around the largest allowed file.
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limits.maxBytes + 256 * 1024 {
-            throw GatewayError.invalid("file_too_large", "the request is \(length) bytes; reference_audio may be at most MAX_UPLOAD_SIZE (\(limits.maxBytes) bytes)",
-                                       details: ["max_bytes": .int(limits.maxBytes)])
-        }
+        try Self.refuseOversized(request, limits: limits)
         let reader = SynthesisUploadReader(boundary: boundary, store: references, limits: limits)
         var (fields, upload) = try await reader.read(request.body)
         let synthesis: SynthesisRequest
@@ -96,6 +92,15 @@ struct SynthesizeController {
     /// Up to microseconds, without trailing zeros: `2.5`, `1.234567`.
     static func formatDuration(_ seconds: Double) -> String {
         DecimalText.format(seconds, places: 6, trimmingZeros: true)
+    }
+
+    /// A form whose declared length cannot hold an allowed file is refused before a byte of it is read. Room is left
+    /// for the text fields and multipart framing around the largest allowed file.
+    static func refuseOversized(_ request: Request, limits: ReferenceLimits) throws {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limits.maxBytes + 256 * 1024 {
+            throw GatewayError.invalid("file_too_large", "the request is \(length) bytes; reference_audio may be at most MAX_UPLOAD_SIZE (\(limits.maxBytes) bytes)",
+                                       details: ["max_bytes": .int(limits.maxBytes)])
+        }
     }
 
     static func boundary(_ contentType: String?) throws -> String {

@@ -76,10 +76,7 @@ struct VoicesController {
     private func create(_ request: Request, context: GatewayRequestContext) async throws -> VoiceRecord {
         guard let caller = context.caller else { throw GatewayError.unauthorized }
         let boundary = try SynthesizeController.boundary(request.headers[.contentType])
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limits.maxBytes + 256 * 1024 {
-            throw GatewayError.invalid("file_too_large", "the request is \(length) bytes; reference_audio may be at most MAX_UPLOAD_SIZE (\(limits.maxBytes) bytes)",
-                                       details: ["max_bytes": .int(limits.maxBytes)])
-        }
+        try SynthesizeController.refuseOversized(request, limits: limits)
         let reader = SynthesisUploadReader(boundary: boundary, store: voices.files, limits: limits)
         let (fields, other, upload) = try await reader.readForm(request.body)
         guard let upload else {
