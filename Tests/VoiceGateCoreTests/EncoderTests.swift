@@ -38,7 +38,7 @@ struct EncoderTests {
 
     static func inspect(_ bytes: [UInt8], ext: String) throws -> AudioInfo {
         let path = NSTemporaryDirectory() + "encoded-\(UUID().uuidString).\(ext)"
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
         return try AudioInspector.inspect(path: path)
     }
