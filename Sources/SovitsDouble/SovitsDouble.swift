@@ -27,6 +27,8 @@ public struct SovitsDouble: Sendable {
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: Self.openAPI)))
         }
         router.post("tts") { request, context in try await tts(request, context: context) }
+        router.get("set_gpt_weights") { request, _ in try await setWeights(request, kind: "gpt") }
+        router.get("set_sovits_weights") { request, _ in try await setWeights(request, kind: "sovits") }
         router.get("tts") { _, _ in
             // GET without text_lang/prompt_lang is a 500 in plain text upstream; the gateway must use POST.
             recorder.violation("GET /tts used")
@@ -42,15 +44,36 @@ public struct SovitsDouble: Sendable {
         guard let body = try? JSONDecoder().decode([String: JSONAny].self, from: Data(buffer: data)) else {
             return Self.json(422, #"{"detail":[{"type":"json_invalid","loc":["body"],"msg":"JSON decode error","input":{}}]}"#)
         }
-        recorder.begin(body)
-        defer { recorder.end() }
+        let job = recorder.begin(body)
+        var ended = false
+        defer { if !ended { recorder.end(job) } }
         if let field = body.first(where: { $0.value == .null })?.key {
             return Self.json(422, #"{"detail":[{"type":"string_type","loc":["body","\#(field)"],"msg":"Input should be a valid string","input":null}]}"#)
         }
         if let failure = validate(body) { return failure }
         let streaming = body["streaming_mode"]?.bool == true || (body["streaming_mode"]?.number ?? 0) > 0
-        if streaming { return try await synthesizeStream(body) }
+        if streaming {
+            // The request runs until its body has been written, not until the handler returns its headers.
+            ended = true
+            return try await synthesizeStream(body, job: job)
+        }
         return try await eventLoop.run { try await synthesizeWhole(body) }
+    }
+
+    /// `/set_gpt_weights` and `/set_sovits_weights`: global, blocking the server while the weights load, with
+    /// api_v2's answers (`{"message": "success"}`, 400 for a missing path or a file it cannot load).
+    func setWeights(_ request: Request, kind: String) async throws -> Response {
+        guard let path = request.uri.queryParameters.get("weights_path"), !path.isEmpty else {
+            return Self.json(400, #"{"message":"\#(kind) weight path is required"}"#)
+        }
+        return try await eventLoop.run {
+            if path.contains("missing") {
+                return Self.json(400, #"{"message":"change \#(kind) weight failed","Exception":"FileNotFoundError: \#(path)"}"#)
+            }
+            try await Task.sleep(for: options.switchDelay)
+            recorder.load(kind: kind, path: path)
+            return Self.json(200, #"{"message":"success"}"#)
+        }
     }
 
     /// The checks api_v2 makes before synthesis (`check_params`), with its messages.
@@ -109,7 +132,7 @@ public struct SovitsDouble: Sendable {
         return wav(WAVHeader.canonical(sampleRate: options.sampleRate, dataSize: pcm.count) + pcm)
     }
 
-    func synthesizeStream(_ body: [String: JSONAny]) async throws -> Response {
+    func synthesizeStream(_ body: [String: JSONAny], job: Int) async throws -> Response {
         // Streaming headers go out before inference; failures can only cut the stream.
         let text = body["text"]?.string ?? ""
         let failure = referenceFailure(body)
@@ -117,7 +140,9 @@ public struct SovitsDouble: Sendable {
         let options = self.options
         let double = self
         let rate = options.sampleRate
+        let recorder = self.recorder
         return Response(status: .ok, headers: [.contentType: "audio/wav"], body: ResponseBody { writer in
+            defer { recorder.end(job) }
             var header = WAVHeader.canonical(sampleRate: rate, dataSize: 0)
             header[4] = 36; header[5] = 0; header[6] = 0; header[7] = 0 // RIFF size 36, data size 0, as upstream writes
             try await writer.write(ByteBuffer(bytes: header))

@@ -13,6 +13,8 @@ public struct SovitsDoubleOptions: Sendable {
     public var silentOutput = false
     /// How long a `[hang]` request goes unanswered (bounded, so the double can still shut down).
     public var hangDuration: Duration = .seconds(2)
+    /// Time `/set_gpt_weights` and `/set_sovits_weights` each take.
+    public var switchDelay: Duration = .milliseconds(20)
 
     public init() {}
 }

@@ -67,8 +67,15 @@ struct FairnessTests {
             #expect(await eventually(timeout: 25) {
                 (t.gateway.service.queue.waitingByLane["greedy"] ?? 0) + t.double!.recorder.stats.bodies.count >= 500
             })
-            let startedBefore = t.double!.recorder.stats.bodies.count
+            // Counted when the modest request joins the queue (its upload is read first, while greedy ones go on).
+            let double = t.double!
+            let queue = t.gateway.service.queue
+            let joined = Task {
+                while queue.waitingByLane["modest"] == nil { try await Task.sleep(for: .milliseconds(1)) }
+                return double.recorder.stats.bodies.count
+            }
             let response = try await wide.synthesize(.synthesis(text: "Modest single request.", reference: reference), key: modest)
+            let startedBefore = try await joined.value
             #expect(response.status == 200)
             let texts = t.double!.recorder.stats.bodies.compactMap { $0["text"]?.string }
             let index = try #require(texts.firstIndex(of: "Modest single request."))

@@ -12,7 +12,7 @@ struct QueueIntegrationTests {
     }
 
     @Test func aFullQueueAnswers503WithRetryAfter() async throws {
-        try await TestGateway.run(upstream: Self.slow(800), env: ["QUEUE_MAX": "1"]) { t in
+        try await TestGateway.run(upstream: Self.slow(2500), env: ["QUEUE_MAX": "1"]) { t in
             // One runs, one waits, then the queue is full: each step waited for, not timed (the suite loads 2 cores).
             let queue = t.gateway.service.queue
             async let first = t.synthesize(.synthesis(text: "Queued request 0."))

@@ -17,7 +17,7 @@ public struct ConsoleSynthesizer: Sendable {
     /// `progress` receives the queue position while waiting (nil once running). Cancellation leaves no file.
     public func run(_ form: SynthesisForm, outputFolder: String, progress: @escaping @Sendable (Int?) -> Void) async -> RunState {
         let started = ContinuousClock.now
-        let trace = SynthesisTrace(engine: gateway.service.engine.name, arrived: started)
+        let trace = SynthesisTrace(engine: gateway.service.engineName, arrived: started)
         let recorder = gateway.recorder
         recorder.requestStarted()
         let path = "\(gateway.config.apiPrefix)/voice/synthesize"
@@ -104,6 +104,6 @@ public struct ConsoleSynthesizer: Sendable {
             settings.promptText = voice.promptText
             settings.promptLanguage = voice.promptLanguage
         }
-        return SynthesisRequest(settings, reference: voice.reference(in: gateway.voices.referenceDirectory), hold: hold)
+        return SynthesisRequest(settings, voice: voice, in: gateway.voices.referenceDirectory, hold: hold)
     }
 }

@@ -49,6 +49,14 @@ public struct GatewayConfig: Sendable {
     public var voiceAliases = VoiceAliases()
     /// `PUBLIC_VOICE_LIST`: the voice and model lists answer without a key (Open WebUI asks without one).
     public var publicVoiceList = false
+    /// `SOVITS_WORKERS`: several api_v2 servers, comma-separated URLs (each takes `SOVITS_MAX_CONCURRENCY`).
+    public var sovitsWorkers: [String] = []
+    /// `WORKERS_FILE`: the workers in YAML or JSON, with names, reference paths, weights and tags.
+    public var workersFile: String?
+    /// `WORKER_POLICY`: `affinity` (weights already loaded first) or `round-robin` (for comparison).
+    public var workerPolicy = FairQueue.Policy.affinity
+    /// Every variable the environment and `.env` hold, for the workers file's overrides.
+    public var environment: [String: String] = [:]
 
     public init() {}
 
@@ -59,6 +67,7 @@ public struct GatewayConfig: Sendable {
         "SOVITS_REF_DIR", "SOVITS_REF_PATH", "SOVITS_MAX_CONCURRENCY", "QUEUE_MAX", "QUEUE_TIMEOUT",
         "REF_MIN_SECONDS", "REF_MAX_SECONDS", "DATA_DIR", "HEALTH_INTERVAL", "SHUTDOWN_GRACE", "CLIENT_IDLE_TIMEOUT",
         "ESPEAK_COMMAND", "STORE_URL", "HISTORY_DAYS", "HISTORY_STORE_TEXT", "METRICS_PUBLIC", "VOICE_ALIASES", "PUBLIC_VOICE_LIST",
+        "SOVITS_WORKERS", "WORKERS_FILE", "WORKER_POLICY",
     ]
 
     /// Builds a configuration from a merged set of variables (later sources already applied over earlier).
@@ -134,6 +143,19 @@ public struct GatewayConfig: Sendable {
         if let x = v("METRICS_PUBLIC") { c.metricsPublic = try bool(x, "METRICS_PUBLIC") }
         if let x = v("VOICE_ALIASES") { c.voiceAliases = try VoiceAliases.parse(x).get() }
         if let x = v("PUBLIC_VOICE_LIST") { c.publicVoiceList = try bool(x, "PUBLIC_VOICE_LIST") }
+        if let x = v("SOVITS_WORKERS") {
+            for item in x.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+                guard let url = WorkerSpec.normalizedURL(item) else { throw ConfigError("SOVITS_WORKERS: not an http(s) URL: \(item)") }
+                c.sovitsWorkers.append(url)
+            }
+        }
+        if let x = v("WORKERS_FILE"), !x.isEmpty { c.workersFile = x }
+        if let x = v("WORKER_POLICY") {
+            guard let policy = FairQueue.Policy(rawValue: x.lowercased()) else {
+                throw ConfigError("WORKER_POLICY must be affinity or round-robin: \(x)")
+            }
+            c.workerPolicy = policy
+        }
         return c
     }
 

@@ -4,7 +4,7 @@ import NIOCore
 import NIOFoundationCompat
 
 /// GPT-SoVITS `api_v2.py`: JSON `POST /tts` naming a reference by its path on the shared folder.
-public struct SovitsV2Engine: SynthesisEngine {
+public struct SovitsV2Engine: SynthesisEngine, WeightLoading {
     public let client: HTTPClient
     public let baseURL: String
     /// The reference folder as GPT-SoVITS sees it.
@@ -73,6 +73,25 @@ public struct SovitsV2Engine: SynthesisEngine {
         let text = exception.lowercased()
         return ["not exists", "reference audio", "ref_audio", "3-10 second", "libsndfile", "audioread", "nobackend",
                 "error opening", "could not decode", "format not recognised"].contains { text.contains($0) }
+    }
+
+    /// `GET /set_gpt_weights` then `/set_sovits_weights`: global on the server and blocking it while they load.
+    public func load(_ weights: ModelWeights, timeout: Double) async throws {
+        for (route, path) in [("set_gpt_weights", weights.gpt), ("set_sovits_weights", weights.sovits)] {
+            var components = URLComponents()
+            components.queryItems = [URLQueryItem(name: "weights_path", value: path)]
+            let query = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B") ?? ""
+            let response = try await UpstreamHTTP.execute(client, HTTPClientRequest(url: baseURL + "/" + route + "?" + query),
+                                                          baseURL: baseURL, timeout: timeout)
+            let body = (try? await response.body.collect(upTo: 64 * 1024)).map { Data(buffer: $0) } ?? Data()
+            guard response.status == .ok else {
+                let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
+                let reason = [object?["message"], object?["Exception"]].compactMap { $0.map { String(describing: $0) } }.joined(separator: ": ")
+                throw GatewayError(502, "weights_switch_failed",
+                                   "GPT-SoVITS at \(baseURL) could not load \(path) (\(route)): \(reason.isEmpty ? "HTTP \(response.status.code)" : reason)",
+                                   details: ["upstream": .string(baseURL), "upstream_status": .int(Int(response.status.code)), "weights_path": .string(path)])
+            }
+        }
     }
 
     public func probe(timeout: Double) async -> ProbeOutcome {

@@ -14,3 +14,8 @@ public enum ProbeOutcome: Sendable, Equatable {
     case up(latency: Double)
     case failed(reason: String, timedOut: Bool)
 }
+
+/// An engine whose server can load other model weights between requests (api_v2's `/set_*_weights`).
+public protocol WeightLoading: Sendable {
+    func load(_ weights: ModelWeights, timeout: Double) async throws
+}

@@ -39,15 +39,19 @@ public enum UpstreamHTTP {
                 return GatewayError(504, "upstream_timeout", "the upstream did not answer within SOVITS_TIMEOUT (\(formatSeconds(timeout)) s)",
                                     details: ["upstream": .string(url)])
             case .connectTimeout:
-                return GatewayError(502, "upstream_unavailable", "cannot connect to the upstream at \(url) (connect timed out)",
-                                    details: ["upstream": .string(url)])
+                var failure = GatewayError(502, "upstream_unavailable", "cannot connect to the upstream at \(url) (connect timed out)",
+                                           details: ["upstream": .string(url), "reason": .string("connect timed out")])
+                failure.couldNotConnect = true
+                return failure
             default: break
             }
         }
         if let error = error as? IOError {
             let reason = error.errnoCode == ECONNREFUSED ? "connection refused" : String(cString: strerror(error.errnoCode))
-            return GatewayError(502, "upstream_unavailable", "cannot connect to the upstream at \(url) (\(reason))",
-                                details: ["upstream": .string(url), "reason": .string(reason)])
+            var failure = GatewayError(502, "upstream_unavailable", "cannot connect to the upstream at \(url) (\(reason))",
+                                       details: ["upstream": .string(url), "reason": .string(reason)])
+            failure.couldNotConnect = true
+            return failure
         }
         if error is HTTPParserError {
             return GatewayError(502, "upstream_bad_response", "the upstream at \(url) did not answer in HTTP (\(error))",

@@ -37,6 +37,7 @@ public final class RequestRecorder: Sendable {
         record.model = facts.model
         record.voice = facts.voice
         record.format = facts.format
+        record.worker = facts.worker
         return record
     }
 

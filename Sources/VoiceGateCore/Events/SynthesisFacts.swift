@@ -6,6 +6,8 @@ import Synchronization
 /// Filled in as the request goes: the text once validated, the timings as the audio streams.
 public struct SynthesisFacts: Sendable, Equatable {
     public var engine: String
+    /// The worker that ran it, by name.
+    public var worker: String?
     public var language: String?
     public var textLength = 0
     public var textHash: String?

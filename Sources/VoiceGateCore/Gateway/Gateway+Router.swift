@@ -13,7 +13,7 @@ extension Gateway {
         let health = HealthController(gateway: self)
         health.addPublicRoutes(to: router)
         DocsController().addRoutes(to: router)
-        MetricsController(metrics: metrics, keys: keys, queue: service.queue, log: log, monitor: monitor, isPublic: config.metricsPublic)
+        MetricsController(metrics: metrics, keys: keys, pool: pool, log: log, monitor: monitor, isPublic: config.metricsPublic)
             .addRoutes(to: router)
         let api = router.group(RouterPath(config.apiPrefix)).add(middleware: APIKeyMiddleware(keys: keys))
         health.addKeyedRoutes(to: api)
@@ -22,12 +22,13 @@ extension Gateway {
             .addRoutes(to: api)
         VoicesController(voices: voices, limits: limits).addRoutes(to: api)
         KeysController(administration: keyAdministration, meter: meter).addRoutes(to: api)
+        WorkersController(pool: pool).addRoutes(to: api)
         HistoryController(store: database, flush: { [storeSync] in await storeSync.sync() }).addRoutes(to: api)
         // OpenAI's paths are fixed (clients append /audio/speech to a base URL ending in /v1), whatever API_V1_PREFIX says.
         let openAI = router.group("v1").add(middleware: APIKeyMiddleware(keys: keys))
         SpeechController(voices: voices, service: service, meter: meter, keepText: config.historyStoreText).addRoutes(to: openAI)
         let catalog = router.group("v1").add(middleware: APIKeyMiddleware(keys: keys, required: !config.publicVoiceList))
-        CatalogController(voices: voices, engineName: service.engine.name).addRoutes(to: catalog)
+        CatalogController(voices: voices, engineName: service.engineName).addRoutes(to: catalog)
         known.record(router.routes)
         return router
     }

@@ -16,6 +16,7 @@ public final class Gateway: Sendable {
     public let references: ReferenceStore
     public let limits: ReferenceLimits
     public let service: SynthesisService
+    public let pool: WorkerPool
     public let monitor: HealthMonitor
     public let log: RequestLog
     public let recorder: RequestRecorder
@@ -55,21 +56,26 @@ public final class Gateway: Sendable {
         }
         meter = UsageMeter()
         meter.refresh(day: meter.day, stored: (try? await database.usage(day: meter.day)) ?? [:])
-        let engine: any SynthesisEngine
-        if let url = config.sovitsBaseURL {
+        let specs = try await WorkerCatalog.load(config: config, environment: config.environment)
+        var workers: [Worker] = []
+        if specs.isEmpty {
+            httpClient = nil
+            let engine = EspeakEngine(command: config.espeakCommand, workDirectory: GatewayConfig.absolute(config.dataDir) + "/tmp")
+            workers = [Worker(spec: WorkerSpec(name: "espeak", url: "embedded", concurrency: config.maxConcurrency), slot: 0, engine: engine)]
+        } else {
             let client = UpstreamHTTP.makeClient(readTimeout: config.sovitsTimeout)
             httpClient = client
-            switch config.sovitsAPI {
-            case .v2: engine = SovitsV2Engine(client: client, baseURL: url, upstreamRefDir: config.upstreamRefDir)
-            case .adapter: engine = AdapterEngine(client: client, baseURL: url)
+            for (slot, spec) in specs.enumerated() {
+                let engine: any SynthesisEngine = switch config.sovitsAPI {
+                case .v2: SovitsV2Engine(client: client, baseURL: spec.url, upstreamRefDir: spec.refPath ?? config.upstreamRefDir)
+                case .adapter: AdapterEngine(client: client, baseURL: spec.url)
+                }
+                workers.append(Worker(spec: spec, slot: slot, engine: engine))
             }
-        } else {
-            httpClient = nil
-            engine = EspeakEngine(command: config.espeakCommand, workDirectory: GatewayConfig.absolute(config.dataDir) + "/tmp")
         }
-        let queue = FairQueue(maxConcurrency: config.maxConcurrency, maxWaiting: config.queueMax)
-        service = SynthesisService(engine: engine, queue: queue, timeout: config.sovitsTimeout, queueTimeout: config.queueTimeout)
-        monitor = HealthMonitor(engine: engine, queue: queue, store: references, interval: config.healthInterval, logger: logger)
+        pool = WorkerPool(workers: workers, maxWaiting: config.queueMax, policy: config.workerPolicy, logger: logger)
+        service = SynthesisService(pool: pool, timeout: config.sovitsTimeout, queueTimeout: config.queueTimeout)
+        monitor = HealthMonitor(pool: pool, store: references, interval: config.healthInterval)
         log = RequestLog()
         metrics = GatewayMetrics()
         history = HistoryWriter()
@@ -77,7 +83,7 @@ public final class Gateway: Sendable {
         storeSync = StoreSync(store: database, keys: keys, meter: meter, history: history, historyDays: config.historyDays, logger: logger)
     }
 
-    public var isEmbedded: Bool { config.sovitsBaseURL == nil }
+    public var isEmbedded: Bool { pool.workers[0].engine is EspeakEngine }
 
     /// The short sample reference voice shipped in `assets/` (espeak-ng, 3.6 s).
     public var sampleVoice: Data { EmbeddedAssets.sampleVoice }
@@ -108,7 +114,7 @@ public final class Gateway: Sendable {
 
     public var engineDescription: String {
         isEmbedded ? "engine: espeak-ng (embedded) — \(Self.embeddedHint)"
-            : "engine: \(service.engine.name) at \(service.engine.target) (SOVITS_API=\(config.sovitsAPI.rawValue))"
+            : "engine: \(service.engineName) at \(pool.workers.map(\.engine.target).joined(separator: ", ")) (SOVITS_API=\(config.sovitsAPI.rawValue)\(pool.workers.count > 1 ? ", \(pool.workers.count) workers" : ""))"
     }
 }
 

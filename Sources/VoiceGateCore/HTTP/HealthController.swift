@@ -13,6 +13,7 @@ struct HealthController {
         let engine: String
         let upstream: String
         let message: String?
+        let workers_down: [String]
     }
 
     struct QueueInfo: ResponseEncodable {
@@ -35,6 +36,17 @@ struct HealthController {
         let hint: String?
         let last_checked: String?
         let queue: QueueInfo
+        let workers: [WorkerHealth]
+    }
+
+    struct WorkerHealth: Encodable {
+        let name: String
+        let url: String
+        let state: String
+        let summary: String
+        let latency_ms: Double?
+        let reason: String?
+        let available: Bool
     }
 
     func addPublicRoutes(to router: Router<GatewayRequestContext>) {
@@ -43,7 +55,8 @@ struct HealthController {
             return EditedResponse(status: report.status == .unhealthy ? .serviceUnavailable : .ok, response: HealthResponse(
                 status: report.status.rawValue, version: gateway.config.appVersion, sovits_available: report.upstreamAvailable,
                 uptime_seconds: (Date().timeIntervalSince(gateway.startedAt) * 1000).rounded() / 1000,
-                engine: gateway.service.engine.name, upstream: report.upstream.word, message: report.message))
+                engine: gateway.service.engineName, upstream: report.upstream.word, message: report.message,
+                workers_down: report.downWorkers))
         }
     }
 
@@ -53,12 +66,12 @@ struct HealthController {
             let queue = gateway.service.queue.snapshot
             var reason: String?
             if case .down(let why) = snapshot.upstream { reason = why }
-            let embedded = gateway.config.sovitsBaseURL == nil
+            let embedded = gateway.isEmbedded
             return VoiceHealthResponse(
                 sovits_available: snapshot.upstream.isAvailable && snapshot.gatewayProblem == nil,
-                engine: gateway.service.engine.name,
+                engine: gateway.service.engineName,
                 api: embedded ? nil : gateway.config.sovitsAPI.rawValue,
-                upstream_url: gateway.config.sovitsBaseURL,
+                upstream_url: embedded ? nil : gateway.pool.workers[0].spec.url,
                 state: snapshot.upstream.word,
                 summary: snapshot.upstream.summary,
                 latency_ms: snapshot.lastLatency.map { ($0 * 10000).rounded() / 10 },
@@ -66,7 +79,14 @@ struct HealthController {
                 hint: embedded ? Gateway.embeddedHint : nil,
                 last_checked: snapshot.lastChecked.map { ISO8601DateFormatter().string(from: $0) },
                 queue: QueueInfo(running: queue.running, waiting: queue.waiting, max_concurrency: queue.maxConcurrency,
-                                 queue_max: queue.maxWaiting))
+                                 queue_max: queue.maxWaiting),
+                workers: gateway.pool.snapshots.map { w in
+                    var reason: String?
+                    if case .down(let why) = w.health { reason = why }
+                    let latency: Double? = if case .up(let l) = w.health { (l * 10000).rounded() / 10 } else { nil }
+                    return WorkerHealth(name: w.name, url: w.url, state: w.draining ? "draining" : w.health.word, summary: w.summary,
+                                        latency_ms: latency, reason: reason, available: w.isServing)
+                })
         }
     }
 }

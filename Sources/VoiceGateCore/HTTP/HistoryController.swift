@@ -30,6 +30,7 @@ struct HistoryController {
         let model: String?
         let voice: String?
         let response_format: String?
+        let worker: String?
     }
 
     struct Page: ResponseEncodable {
@@ -106,6 +107,6 @@ struct HistoryController {
                     reference_sha256: r.referenceHash, status: r.status, error: r.errorCode, queue_wait_ms: ms(r.queueWait),
                     time_to_first_byte_ms: ms(r.timeToFirstByte), upstream_ms: ms(r.upstreamTime),
                     audio_seconds: r.audioSeconds.map { ($0 * 1000).rounded() / 1000 }, bytes_sent: r.bytesSent,
-                    model: r.model, voice: r.voice, response_format: r.format)
+                    model: r.model, voice: r.voice, response_format: r.format, worker: r.worker)
     }
 }

@@ -4,7 +4,7 @@ import Hummingbird
 struct MetricsController {
     let metrics: GatewayMetrics
     let keys: KeyRing
-    let queue: FairQueue
+    let pool: WorkerPool
     let log: RequestLog
     let monitor: HealthMonitor
     let isPublic: Bool
@@ -19,8 +19,8 @@ struct MetricsController {
             var byRole: [KeyRecord.Role: Int] = [:]
             for key in keys.all where key.enabled { byRole[key.role, default: 0] += 1 }
             let snapshot = monitor.snapshot
-            let text = metrics.render(queue: queue.snapshot, inFlight: log.inFlight,
-                                      upstreamUp: snapshot.upstream.isAvailable, keysByRole: byRole)
+            let text = metrics.render(queue: pool.queue.snapshot, inFlight: log.inFlight,
+                                      upstreamUp: snapshot.upstream.isAvailable, keysByRole: byRole, workers: pool.snapshots)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: .init(string: text)))
         }

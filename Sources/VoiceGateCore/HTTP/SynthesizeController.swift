@@ -21,12 +21,12 @@ struct SynthesizeController {
     func synthesize(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         let boundary = try Self.boundary(request.headers[.contentType])
         guard let caller = context.caller else { throw GatewayError.unauthorized }
-        let trace = SynthesisTrace(engine: service.engine.name)
+        let trace = SynthesisTrace(engine: service.engineName)
         context.exchange.trace = trace
         let permit = try meter.admit(caller)
         do {
             let result = try await synthesize(request, context: context, boundary: boundary, permit: permit, trace: trace)
-            return Self.response(for: result, engine: service.engine.name, permit: permit)
+            return Self.response(for: result, engine: service.engineName, permit: permit)
         } catch {
             permit.release(failed: true)
             throw error
@@ -48,7 +48,7 @@ struct SynthesizeController {
             let (voice, hold) = try await voices.resolve(name, for: permit.key)
             fields.promptText = fields.promptText ?? voice.promptText
             fields.promptLanguage = fields.promptLanguage ?? voice.promptLanguage
-            synthesis = SynthesisRequest(try fields.validate(), reference: voice.reference(in: voices.referenceDirectory), hold: hold)
+            synthesis = SynthesisRequest(try fields.validate(), voice: voice, in: voices.referenceDirectory, hold: hold)
             voiceName = voice.name
         } else {
             guard let upload else {

@@ -23,6 +23,8 @@ struct VoicesController {
         let reference_sha256: String
         let aliases: [String]
         let created_at: String
+        let gpt_weights: String?
+        let sovits_weights: String?
     }
 
     struct VoiceList: ResponseEncodable {
@@ -86,7 +88,8 @@ struct VoicesController {
         let reference: StoredReference
         do {
             draft = try VoiceLibrary.draft(name: other["name"], promptText: fields.promptText, promptLanguage: fields.promptLanguage,
-                                           description: other["description"], shared: other["shared"], by: caller)
+                                           description: other["description"], shared: other["shared"],
+                                           gptWeights: other["gpt_weights"], sovitsWeights: other["sovits_weights"], by: caller)
             reference = try upload.stored(in: voices.files, limits: limits)
         } catch {
             upload.discard()
@@ -107,6 +110,6 @@ struct VoicesController {
                   prompt_text: voice.promptText, prompt_language: voice.promptLanguage, format: voice.info.format.rawValue,
                   duration_seconds: (voice.info.duration * 1000).rounded() / 1000, sample_rate: voice.info.sampleRate,
                   reference_sha256: voice.contentHash, aliases: voices.aliases.aliases(of: voice.name),
-                  created_at: formatter.string(from: voice.createdAt))
+                  created_at: formatter.string(from: voice.createdAt), gpt_weights: voice.weights?.gpt, sovits_weights: voice.weights?.sovits)
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import ServiceLifecycle
 import Synchronization
 
@@ -40,31 +39,61 @@ public final class HealthMonitor: Service, Sendable {
     }
 
     public struct Snapshot: Sendable, Equatable {
+        /// The pool as one upstream: up while any worker is up (the fastest one's latency), busy while the rest
+        /// are busy, down when every worker is down.
         public var upstream: UpstreamState = .unknown
         public var lastLatency: Double?
         public var lastChecked: Date?
         /// Why the gateway itself cannot serve (reference folder not writable), if it cannot.
         public var gatewayProblem: String?
+        /// Workers that are down, by name, with why.
+        public var downWorkers: [(name: String, reason: String)] = []
+        public var workerCount = 1
+
+        public static func == (a: Snapshot, b: Snapshot) -> Bool {
+            a.upstream == b.upstream && a.lastLatency == b.lastLatency && a.lastChecked == b.lastChecked
+                && a.gatewayProblem == b.gatewayProblem && a.downWorkers.map(\.name) == b.downWorkers.map(\.name)
+                && a.downWorkers.map(\.reason) == b.downWorkers.map(\.reason) && a.workerCount == b.workerCount
+        }
     }
 
     /// Long enough that a loaded machine is not mistaken for a dead upstream; the interval only sets how often.
     static let probeTimeout = 2.0
-    private let engine: any SynthesisEngine
-    private let queue: FairQueue
+    private let pool: WorkerPool
     private let store: ReferenceStore
     private let interval: Double
-    private let logger: Logger
-    private let state = Mutex(Snapshot())
+    private let gatewayProblem = Mutex<String?>(nil)
 
-    public init(engine: any SynthesisEngine, queue: FairQueue, store: ReferenceStore, interval: Double, logger: Logger) {
-        self.engine = engine
-        self.queue = queue
+    public init(pool: WorkerPool, store: ReferenceStore, interval: Double) {
+        self.pool = pool
         self.store = store
         self.interval = interval
-        self.logger = logger
     }
 
-    public var snapshot: Snapshot { state.withLock { $0 } }
+    public var snapshot: Snapshot {
+        let workers = pool.snapshots
+        var s = Snapshot()
+        s.workerCount = workers.count
+        s.gatewayProblem = gatewayProblem.withLock { $0 }
+        s.lastChecked = workers.compactMap(\.lastChecked).max()
+        s.downWorkers = workers.compactMap { w in
+            if case .down(let reason) = w.health { return (w.name, reason) }
+            return nil
+        }
+        let up = workers.compactMap { w -> Double? in if case .up(let latency) = w.health { return latency }; return nil }
+        if let fastest = up.min() {
+            s.upstream = .up(latency: fastest)
+            s.lastLatency = fastest
+        } else if workers.contains(where: { $0.health == .busy }) {
+            s.upstream = .busy
+            s.lastLatency = workers.compactMap(\.lastLatency).min()
+        } else if !s.downWorkers.isEmpty, s.downWorkers.count == workers.count {
+            s.upstream = .down(reason: workers.count == 1 ? s.downWorkers[0].reason
+                               : s.downWorkers.map { "\($0.name): \($0.reason)" }.joined(separator: "; "))
+            s.lastLatency = workers.compactMap(\.lastLatency).min()
+        }
+        return s
+    }
 
     public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
@@ -75,30 +104,25 @@ public final class HealthMonitor: Service, Sendable {
         }
     }
 
-    /// One probe of the engine and the reference folder.
+    /// One probe of every worker, all at once, and of the reference folder.
     public func check() async {
         let problem = store.writableProblem()
-        let outcome = await engine.probe(timeout: Self.probeTimeout)
+        gatewayProblem.withLock { $0 = problem }
+        await withTaskGroup(of: Void.self) { group in
+            for worker in pool.workers {
+                group.addTask { await self.check(worker) }
+            }
+        }
+    }
+
+    func check(_ worker: Worker) async {
+        let outcome = await worker.engine.probe(timeout: Self.probeTimeout)
         // Cut short by shutdown: it says nothing about the upstream.
         if Task.isCancelled { return }
-        let busy = queue.snapshot.running > 0
-        let previous = snapshot.upstream
-        let next: UpstreamState
         switch outcome {
-        case .up(let latency): next = .up(latency: latency)
-        case .failed(_, let timedOut) where timedOut && busy: next = .busy
-        case .failed(let reason, _): next = .down(reason: reason)
-        }
-        state.withLock { s in
-            s.upstream = next
-            if case .up(let latency) = next { s.lastLatency = latency }
-            s.lastChecked = Date()
-            s.gatewayProblem = problem
-        }
-        if previous.word != next.word {
-            // Going down is worth a warning: the console shows it in its footer and log watchers catch it.
-            let isDown = if case .down = next { true } else { false }
-            logger.log(level: isDown ? .warning : .info, "upstream \(engine.target) is \(next.summary)")
+        case .up(let latency): pool.record(.up(latency: latency), for: worker, latency: latency, checked: true)
+        case .failed(_, let timedOut) where timedOut && worker.isRunning: pool.record(.busy, for: worker, checked: true)
+        case .failed(let reason, _): pool.record(.down(reason: reason), for: worker, checked: true)
         }
     }
 }

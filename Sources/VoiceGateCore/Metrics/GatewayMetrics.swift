@@ -2,12 +2,15 @@ import CoreMetrics
 import Foundation
 import Metrics
 import Prometheus
+import Synchronization
 
 /// The gateway's Prometheus figures, through swift-metrics with this gateway's own registry (not the process-wide
 /// bootstrap, so two gateways in one process — tests, a console beside a server — keep apart).
 public final class GatewayMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
+    /// Each worker's totals as last exported: its counters grow by the difference at each scrape.
+    private let exported = Mutex<[String: Worker.Snapshot]>([:])
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -44,7 +47,9 @@ public final class GatewayMetrics: Sendable {
     }
 
     /// The gauges are read when scraped.
-    func render(queue: FairQueue.Snapshot, inFlight: Int, upstreamUp: Bool, keysByRole: [KeyRecord.Role: Int]) -> String {
+    func render(queue: FairQueue.Snapshot, inFlight: Int, upstreamUp: Bool, keysByRole: [KeyRecord.Role: Int],
+                workers: [Worker.Snapshot] = []) -> String {
+        for w in workers { export(w) }
         Gauge(label: "voicegate_queue_waiting", factory: factory).record(queue.waiting)
         Gauge(label: "voicegate_queue_running", factory: factory).record(queue.running)
         Gauge(label: "voicegate_requests_in_flight", factory: factory).record(inFlight)
@@ -53,5 +58,19 @@ public final class GatewayMetrics: Sendable {
             Gauge(label: "voicegate_keys", dimensions: [("role", role.rawValue)], factory: factory).record(keysByRole[role] ?? 0)
         }
         return registry.emitToString()
+    }
+
+    /// Per worker: up, busy now, and its totals (busy seconds, requests finished, those failed, weight switches).
+    private func export(_ w: Worker.Snapshot) {
+        let worker = [("worker", w.name)]
+        Gauge(label: "voicegate_worker_up", dimensions: worker, factory: factory).record(w.isServing ? 1 : 0)
+        Gauge(label: "voicegate_worker_running", dimensions: worker, factory: factory).record(w.current.count)
+        let before = exported.withLock { e in defer { e[w.name] = w }; return e[w.name] }
+        FloatingPointCounter(label: "voicegate_worker_busy_seconds_total", dimensions: worker, factory: factory)
+            .increment(by: max(0, w.busySeconds - (before?.busySeconds ?? 0)))
+        Counter(label: "voicegate_worker_requests_total", dimensions: worker, factory: factory)
+            .increment(by: max(0, w.done + w.failed - (before.map { $0.done + $0.failed } ?? 0)))
+        Counter(label: "voicegate_worker_failures_total", dimensions: worker, factory: factory).increment(by: max(0, w.failed - (before?.failed ?? 0)))
+        Counter(label: "voicegate_worker_switches_total", dimensions: worker, factory: factory).increment(by: max(0, w.switches - (before?.switches ?? 0)))
     }
 }

@@ -17,7 +17,7 @@ struct SpeechController {
 
     func speech(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         guard let caller = context.caller else { throw GatewayError.unauthorized }
-        let trace = SynthesisTrace(engine: service.engine.name)
+        let trace = SynthesisTrace(engine: service.engineName)
         context.exchange.trace = trace
         let permit = try meter.admit(caller)
         do {
@@ -26,7 +26,7 @@ struct SpeechController {
             let settings = SynthesisFields.Validated(text: speech.input, language: speech.language, speed: speech.engineSpeed,
                                                      temperature: SynthesisFields.defaultTemperature, promptText: voice.promptText,
                                                      promptLanguage: voice.promptLanguage, seed: -1, stream: true)
-            let synthesis = SynthesisRequest(settings, reference: voice.reference(in: voices.referenceDirectory), hold: hold)
+            let synthesis = SynthesisRequest(settings, voice: voice, in: voices.referenceDirectory, hold: hold)
             trace.describe(synthesis, keepText: keepText, voice: voice.name, format: speech.format, model: speech.model)
             try permit.charge(characters: speech.input.count)
             let service = self.service
@@ -41,7 +41,7 @@ struct SpeechController {
             }
             return speech.streamFormat == .sse
                 ? Self.events(audio, inputCharacters: speech.input.count, permit: permit)
-                : Self.audio(audio, engine: service.engine.name, permit: permit)
+                : Self.audio(audio, engine: service.engineName, permit: permit)
         } catch {
             permit.release(failed: true)
             throw error

@@ -1,9 +1,15 @@
 import Synchronization
 
-/// The gate in front of the upstream: at most `maxConcurrency` requests run, at most `maxWaiting` wait, each waits
-/// at most `timeout`, and a cancelled waiter leaves at once. Waiters are grouped in lanes (one per key): a freed
-/// place goes round-robin across the lanes that wait, first-in first-out within a lane, so a key that queues
-/// hundreds of requests delays another key's request by at most one of its own.
+/// The gate in front of the upstream workers: each worker (a slot) runs at most its capacity, at most `maxWaiting`
+/// requests wait, each waits at most `timeout`, and a cancelled waiter leaves at once. Waiters are grouped in lanes
+/// (one per key): a freed place goes round-robin across the lanes that wait, first-in first-out within a lane, so a
+/// key that queues hundreds of requests delays another key's request by at most one of its own.
+///
+/// Placement is done here, under the same lock as the lanes, so a freed worker gets its next request in the same
+/// step that frees it. With the affinity policy a waiter goes to a free worker that has its weights loaded; a
+/// waiter whose weights no free worker has may let later waiters that match go first (at most `maxSkips` times),
+/// and only when nobody waiting matches a free worker is an idle one — the least recently used — given to it with
+/// a weights switch. Round-robin ignores weights (the comparison the benchmark makes).
 public final class FairQueue: Sendable {
     public struct Snapshot: Sendable, Equatable {
         public var running: Int
@@ -12,20 +18,58 @@ public final class FairQueue: Sendable {
         public var maxWaiting: Int
     }
 
+    public enum Policy: String, Sendable { case affinity, roundRobin = "round-robin" }
+
+    /// What a worker offers the queue: how many requests it runs at once and the weights it starts with.
+    public struct SlotSpec: Sendable {
+        public var capacity: Int
+        public var weights: ModelWeights?
+        public init(capacity: Int, weights: ModelWeights? = nil) {
+            self.capacity = capacity
+            self.weights = weights
+        }
+    }
+
+    /// Where a waiter is sent: a worker, and the weights to load there first when it has others.
+    struct Grant: Sendable {
+        let slot: Int
+        let switchTo: ModelWeights?
+    }
+
     private struct Waiter {
         let id: UInt64
-        let continuation: CheckedContinuation<Void, any Error>
+        let continuation: CheckedContinuation<Grant, any Error>
+        let want: ModelWeights?
+        let excluded: Int?
+        var skips = 0
+    }
+
+    private struct Slot {
+        var capacity: Int
+        var running = 0
+        var up = true
+        var draining = false
+        var switching = false
+        var loaded: ModelWeights?
+        var lastUsed: UInt64 = 0
     }
 
     private struct State {
-        var running = 0
+        var slots: [Slot]
         var lanes: [String: [Waiter]] = [:]
         /// Lanes that have waiters, in serving order; `cursor` is the one served next.
         var order: [String] = []
         var cursor = 0
+        /// Retries after a failed connection go before every lane.
+        var retries: [Waiter] = []
         var waiting = 0
         var nextID: UInt64 = 1
+        var tick: UInt64 = 0
+        var rotation = 0
+        var switches = 0
         var closed = false
+
+        var running: Int { slots.reduce(0) { $0 + $1.running } }
 
         mutating func append(_ waiter: Waiter, lane: String) {
             if lanes[lane] == nil {
@@ -38,16 +82,17 @@ public final class FairQueue: Sendable {
             waiting += 1
         }
 
-        mutating func popNext() -> Waiter? {
-            guard !order.isEmpty else { return nil }
+        /// Takes the waiter at `index` of `lane`; taking the head of the lane served next moves the round on.
+        mutating func take(lane: String, index: Int) -> Waiter {
             if cursor >= order.count { cursor = 0 }
-            let lane = order[cursor]
-            let waiter = lanes[lane]!.removeFirst()
+            let at = order.firstIndex(of: lane)!
+            let waiter = lanes[lane]!.remove(at: index)
             waiting -= 1
             if lanes[lane]!.isEmpty {
                 lanes[lane] = nil
-                order.remove(at: cursor)
-            } else {
+                order.remove(at: at)
+                if at < cursor { cursor -= 1 }
+            } else if at == cursor && index == 0 {
                 cursor += 1
             }
             if cursor >= order.count { cursor = 0 }
@@ -55,27 +100,43 @@ public final class FairQueue: Sendable {
         }
 
         mutating func remove(_ id: UInt64) -> Waiter? {
-            for (index, lane) in order.enumerated() {
-                guard let at = lanes[lane]!.firstIndex(where: { $0.id == id }) else { continue }
-                let waiter = lanes[lane]!.remove(at: at)
+            if let at = retries.firstIndex(where: { $0.id == id }) {
                 waiting -= 1
-                if lanes[lane]!.isEmpty {
-                    lanes[lane] = nil
-                    order.remove(at: index)
-                    if index < cursor { cursor -= 1 }
-                    if cursor >= order.count { cursor = 0 }
-                }
-                return waiter
+                return retries.remove(at: at)
+            }
+            for lane in order {
+                guard let at = lanes[lane]!.firstIndex(where: { $0.id == id }) else { continue }
+                return take(lane: lane, index: at)
             }
             return nil
         }
 
+        /// The lane waiters in the order the round-robin serves them, the first `limit` of them.
+        func serviceOrder(limit: Int) -> [(lane: String, index: Int)] {
+            guard !order.isEmpty else { return [] }
+            let rotation = order.indices.map { order[($0 + cursor) % order.count] }
+            var out: [(String, Int)] = []
+            var depth = 0
+            while out.count < limit {
+                var any = false
+                for lane in rotation where depth < lanes[lane]!.count {
+                    out.append((lane, depth))
+                    any = true
+                    if out.count == limit { break }
+                }
+                if !any { break }
+                depth += 1
+            }
+            return out
+        }
+
         /// How many waiters the round-robin serves before this one, plus one.
         func position(of id: UInt64) -> Int? {
+            if let at = retries.firstIndex(where: { $0.id == id }) { return at + 1 }
             let rotation = order.indices.map { order[($0 + cursor) % order.count] }
             for (r, lane) in rotation.enumerated() {
                 guard let i = lanes[lane]!.firstIndex(where: { $0.id == id }) else { continue }
-                var ahead = i
+                var ahead = i + retries.count
                 for (other, name) in rotation.enumerated() where other != r {
                     ahead += min(lanes[name]!.count, other < r ? i + 1 : i)
                 }
@@ -83,24 +144,114 @@ public final class FairQueue: Sendable {
             }
             return nil
         }
+
+        /// Workers that may take a request now. While no worker is up, the down ones still do, so a request meets
+        /// the real reason (refused, timed out) instead of waiting for a worker that may never come.
+        func free(excluding: Int?) -> [Int] {
+            let anyUp = slots.contains { $0.up && !$0.draining }
+            return slots.indices.filter { i in
+                let s = slots[i]
+                return i != excluding && !s.draining && (s.up || !anyUp) && !s.switching && s.running < s.capacity
+            }
+        }
+
+        func matches(_ want: ModelWeights?, _ slot: Int) -> Bool {
+            want == nil || slots[slot].loaded == want
+        }
+
+        /// The least recently used worker among `candidates` that runs nothing (weights switch only there).
+        func idlest(_ candidates: [Int]) -> Int? {
+            candidates.filter { slots[$0].running == 0 }.min { slots[$0].lastUsed < slots[$1].lastUsed }
+        }
+
+        mutating func assign(_ waiter: Waiter, to slot: Int) -> (CheckedContinuation<Grant, any Error>, Grant) {
+            tick += 1
+            slots[slot].running += 1
+            slots[slot].lastUsed = tick
+            var switchTo: ModelWeights?
+            if let want = waiter.want, slots[slot].loaded != want {
+                // Taken as loaded at once so later placement counts on it; nothing else goes there until it is.
+                switchTo = want
+                slots[slot].loaded = want
+                slots[slot].switching = true
+                switches += 1
+            }
+            return (waiter.continuation, Grant(slot: slot, switchTo: switchTo))
+        }
+
+        /// One placement: the next waiter that can start now, and where. Nil when none can.
+        mutating func placeOne(policy: Policy, maxSkips: Int) -> (CheckedContinuation<Grant, any Error>, Grant)? {
+            if let first = retries.first {
+                let free = free(excluding: first.excluded)
+                let target = free.first { matches(first.want, $0) } ?? (first.want == nil ? nil : idlest(free))
+                guard let target else { return nil }
+                waiting -= 1
+                return assign(retries.removeFirst(), to: target)
+            }
+            let candidates = serviceOrder(limit: 64)
+            guard let head = candidates.first else { return nil }
+            let headWaiter = lanes[head.lane]![head.index]
+            let free = free(excluding: nil)
+            guard !free.isEmpty else { return nil }
+            if policy == .roundRobin {
+                // Naive balancing: the next free worker in turn, whatever it has loaded.
+                let slot = free.min { ($0 - rotation + slots.count) % slots.count < ($1 - rotation + slots.count) % slots.count }!
+                rotation = (slot + 1) % slots.count
+                guard headWaiter.want == nil || slots[slot].running == 0 || slots[slot].loaded == headWaiter.want else { return nil }
+                return assign(take(lane: head.lane, index: head.index), to: slot)
+            }
+            if let slot = free.first(where: { matches(headWaiter.want, $0) }) {
+                return assign(take(lane: head.lane, index: head.index), to: slot)
+            }
+            if headWaiter.skips < maxSkips {
+                for candidate in candidates.dropFirst() {
+                    let waiter = lanes[candidate.lane]![candidate.index]
+                    guard let slot = free.first(where: { matches(waiter.want, $0) }) else { continue }
+                    lanes[head.lane]![head.index].skips += 1
+                    return assign(take(lane: candidate.lane, index: candidate.index), to: slot)
+                }
+            }
+            guard let slot = idlest(free) else { return nil }
+            return assign(take(lane: head.lane, index: head.index), to: slot)
+        }
     }
 
-    public let maxConcurrency: Int
     public let maxWaiting: Int
-    private let state = Mutex(State())
+    public let policy: Policy
+    /// How often a waiter may be passed over by later ones whose weights are loaded on a free worker.
+    static let maxSkips = 4
+    private let state: Mutex<State>
 
-    public init(maxConcurrency: Int, maxWaiting: Int) {
-        precondition(maxConcurrency >= 1)
-        self.maxConcurrency = maxConcurrency
+    public init(slots: [SlotSpec], maxWaiting: Int, policy: Policy = .affinity) {
+        precondition(!slots.isEmpty && slots.allSatisfy { $0.capacity >= 1 })
         self.maxWaiting = maxWaiting
+        self.policy = policy
+        state = Mutex(State(slots: slots.map { Slot(capacity: $0.capacity, loaded: $0.weights) }))
     }
+
+    /// One worker running `maxConcurrency` at once.
+    public convenience init(maxConcurrency: Int, maxWaiting: Int) {
+        self.init(slots: [SlotSpec(capacity: maxConcurrency)], maxWaiting: maxWaiting)
+    }
+
+    public var maxConcurrency: Int { state.withLock { $0.slots.reduce(0) { $0 + $1.capacity } } }
 
     public var snapshot: Snapshot {
-        state.withLock { Snapshot(running: $0.running, waiting: $0.waiting, maxConcurrency: maxConcurrency, maxWaiting: maxWaiting) }
+        state.withLock { s in
+            Snapshot(running: s.running, waiting: s.waiting, maxConcurrency: s.slots.reduce(0) { $0 + $1.capacity }, maxWaiting: maxWaiting)
+        }
     }
 
     /// Waiters per lane, for the console's keys view.
     public var waitingByLane: [String: Int] { state.withLock { $0.lanes.mapValues(\.count) } }
+
+    /// Weights switches the queue has ordered since it started.
+    public var switches: Int { state.withLock { $0.switches } }
+
+    /// What each worker has loaded, as the queue counts on it.
+    public func loaded(slot: Int) -> ModelWeights? { state.withLock { $0.slots[slot].loaded } }
+
+    public func running(slot: Int) -> Int { state.withLock { $0.slots[slot].running } }
 
     /// A ticket names a place in the line before it is taken, so a caller can ask for its position.
     public func makeTicket() -> UInt64 {
@@ -112,47 +263,77 @@ public final class FairQueue: Sendable {
         state.withLock { $0.position(of: ticket) }
     }
 
-    /// Waits for a place; the returned lease must be released when the upstream work is done.
-    public func acquire(ticket: UInt64? = nil, lane: String = "", timeout: Double) async throws -> QueueLease {
+    /// Waits for a place on a worker; the returned lease names it and must be released when the upstream work is
+    /// done. `weights` are what the request needs loaded; `retryExcluding` puts it first in line, anywhere but there.
+    public func acquire(ticket: UInt64? = nil, lane: String = "", weights: ModelWeights? = nil, retryExcluding: Int? = nil,
+                        timeout: Double) async throws -> QueueLease {
         let id = ticket ?? makeTicket()
-        enum Admission { case now, wait, full(Int), closed }
-        let admission: Admission = state.withLock { s in
-            if s.closed { return .closed }
-            if s.running < maxConcurrency && s.waiting == 0 { s.running += 1; return .now }
-            if s.waiting >= maxWaiting { return .full(s.waiting) }
-            return .wait
+        let full: Int? = state.withLock { s in
+            retryExcluding == nil && s.waiting >= maxWaiting && s.free(excluding: nil).isEmpty ? s.waiting : nil
         }
-        switch admission {
-        case .now: return QueueLease(queue: self)
-        case .full(let n): throw QueueError.full(waiting: n)
-        case .closed: throw QueueError.shuttingDown
-        case .wait: break
-        }
+        if let full { throw QueueError.full(waiting: full) }
         let timer = Task { [weak self] in
             try await Task.sleep(for: .seconds(timeout))
             self?.remove(id, with: QueueError.timedOut(after: timeout))
         }
         defer { timer.cancel() }
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                enum Outcome { case admitted, queued, rejected(any Error) }
+        let grant = try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Grant, any Error>) in
+                let waiter = Waiter(id: id, continuation: continuation, want: weights, excluded: retryExcluding)
+                enum Outcome { case queued([(CheckedContinuation<Grant, any Error>, Grant)]), rejected(any Error) }
                 let outcome: Outcome = state.withLock { s in
                     if s.closed { return .rejected(QueueError.shuttingDown) }
-                    // A place may have opened between the admission check and here.
-                    if s.running < maxConcurrency && s.waiting == 0 { s.running += 1; return .admitted }
-                    s.append(Waiter(id: id, continuation: continuation), lane: lane)
-                    return .queued
+                    if retryExcluding != nil {
+                        if s.slots.count < 2 { return .rejected(QueueError.noOtherWorker) }
+                        s.retries.append(waiter)
+                        s.waiting += 1
+                    } else {
+                        // Checked again under the lock that admits: a place may have opened meanwhile.
+                        if s.waiting >= maxWaiting && s.free(excluding: nil).isEmpty { return .rejected(QueueError.full(waiting: s.waiting)) }
+                        s.append(waiter, lane: lane)
+                    }
+                    return .queued(Self.dispatch(&s, policy: policy))
                 }
                 switch outcome {
-                case .admitted: continuation.resume()
-                case .queued: if Task.isCancelled { remove(id, with: CancellationError()) }
+                case .queued(let grants):
+                    for (c, g) in grants { c.resume(returning: g) }
+                    if Task.isCancelled { remove(id, with: CancellationError()) }
                 case .rejected(let error): continuation.resume(throwing: error)
                 }
             }
         } onCancel: {
             remove(id, with: CancellationError())
         }
-        return QueueLease(queue: self)
+        return QueueLease(queue: self, slot: grant.slot, switchTo: grant.switchTo)
+    }
+
+    /// Every placement possible now; the continuations are resumed by the caller, outside the lock.
+    private static func dispatch(_ s: inout State, policy: Policy) -> [(CheckedContinuation<Grant, any Error>, Grant)] {
+        var grants: [(CheckedContinuation<Grant, any Error>, Grant)] = []
+        while s.waiting > 0, let next = s.placeOne(policy: policy, maxSkips: maxSkips) { grants.append(next) }
+        return grants
+    }
+
+    private func update(_ change: (inout State) -> Void) {
+        let grants = state.withLock { s in
+            change(&s)
+            return Self.dispatch(&s, policy: policy)
+        }
+        for (c, g) in grants { c.resume(returning: g) }
+    }
+
+    /// A worker's health as the monitor or a failed connection found it.
+    public func setUp(slot: Int, _ up: Bool) { update { $0.slots[slot].up = up } }
+
+    /// A draining worker finishes what it runs and takes nothing more; resuming gives it work again.
+    public func setDraining(slot: Int, _ draining: Bool) { update { $0.slots[slot].draining = draining } }
+
+    /// The switch a grant ordered is over: the worker has `weights` loaded (nil: unknown, after a failed switch).
+    func switched(slot: Int, to weights: ModelWeights?) {
+        update { s in
+            s.slots[slot].switching = false
+            s.slots[slot].loaded = weights
+        }
     }
 
     /// Refuses new waiters; those waiting still get their turn.
@@ -165,24 +346,38 @@ public final class FairQueue: Sendable {
         waiter?.continuation.resume(throwing: error)
     }
 
-    fileprivate func release() {
-        let next: Waiter? = state.withLock { s in
-            guard let next = s.popNext() else { s.running -= 1; return nil }
-            return next // the place passes straight to the next in line
+    fileprivate func release(slot: Int) {
+        update { s in
+            s.slots[slot].running -= 1
+            s.tick += 1
+            s.slots[slot].lastUsed = s.tick
         }
-        next?.continuation.resume()
     }
 }
 
-/// A place at the upstream. Released once, explicitly or, as a safety net, when dropped.
+/// A place on one worker. Released once, explicitly or, as a safety net, when dropped.
 public final class QueueLease: Sendable {
     private let queue: FairQueue
+    /// The worker, as its index in the pool.
+    public let slot: Int
+    /// Weights to load on the worker before the request: it has others.
+    public let switchTo: ModelWeights?
     private let released = Atomic<Bool>(false)
 
-    fileprivate init(queue: FairQueue) { self.queue = queue }
+    fileprivate init(queue: FairQueue, slot: Int, switchTo: ModelWeights?) {
+        self.queue = queue
+        self.slot = slot
+        self.switchTo = switchTo
+    }
+
+    /// Reports the ordered switch done (or failed: the worker's weights are then unknown).
+    public func switched(_ succeeded: Bool) {
+        guard let switchTo else { return }
+        queue.switched(slot: slot, to: succeeded ? switchTo : nil)
+    }
 
     public func release() {
-        if !released.exchange(true, ordering: .acquiringAndReleasing) { queue.release() }
+        if !released.exchange(true, ordering: .acquiringAndReleasing) { queue.release(slot: slot) }
     }
 
     deinit { release() }

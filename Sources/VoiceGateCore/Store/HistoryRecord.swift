@@ -29,6 +29,8 @@ public struct HistoryRecord: Sendable, Equatable {
     public var voice: String?
     /// The audio format served (`wav` for the seed's route).
     public var format: String?
+    /// The worker (upstream server) that ran it.
+    public var worker: String?
 
     public init(time: Date, requestID: String, keyName: String, client: String, engine: String, language: String?, textLength: Int,
                 textHash: String?, text: String?, referenceHash: String?, status: Int, errorCode: String?, queueWait: Double?,

@@ -3,7 +3,7 @@ import SQLKit
 
 extension SQLGatewayStore {
     static let voiceColumns = ["name", "owner", "shared", "file_name", "format", "duration", "sample_rate", "channels", "prompt_text",
-                               "prompt_language", "description", "created_at"]
+                               "prompt_language", "description", "created_at", "gpt_weights", "sovits_weights"]
 
     func voices() async throws -> [VoiceRecord] {
         try await db.select().column("*").from("voices").orderBy("name").all().map(Self.voice)
@@ -17,7 +17,7 @@ extension SQLGatewayStore {
         if let writer { return try await writes.run { try await writer.insertVoice(v) } }
         let values: [any Encodable & Sendable] = [v.name, v.owner, v.shared, v.fileName, v.info.format.rawValue, v.info.duration,
                                                   v.info.sampleRate, v.info.channels, v.promptText, v.promptLanguage, v.description,
-                                                  Self.millis(v.createdAt)]
+                                                  Self.millis(v.createdAt), v.weights?.gpt, v.weights?.sovits]
         let inserted = try await db.insert(into: "voices").columns(Self.voiceColumns).values(values.map { SQLBind($0) })
             .ignoringConflicts()
             .returning("name")
@@ -54,6 +54,8 @@ extension SQLGatewayStore {
             promptText: try row.decode(column: "prompt_text", as: String.self),
             promptLanguage: try row.decode(column: "prompt_language", as: String.self),
             description: try row.decode(column: "description", as: String.self),
-            createdAt: date(try row.decode(column: "created_at", as: Int64.self)))
+            createdAt: date(try row.decode(column: "created_at", as: Int64.self)),
+            weights: ModelWeights.pair(gpt: try row.decode(column: "gpt_weights", as: String?.self),
+                                       sovits: try row.decode(column: "sovits_weights", as: String?.self)))
     }
 }

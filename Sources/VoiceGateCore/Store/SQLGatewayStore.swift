@@ -123,19 +123,19 @@ final class SQLGatewayStore: GatewayStore, VoiceStore {
 
     static let historyColumns = ["time_ms", "request_id", "key_name", "client", "engine", "language", "text_length", "text_hash", "text",
                                  "reference_hash", "status", "error_code", "queue_wait", "time_to_first_byte", "upstream_time",
-                                 "audio_seconds", "bytes_sent", "model", "voice", "response_format"]
+                                 "audio_seconds", "bytes_sent", "model", "voice", "response_format", "worker"]
 
     func appendHistory(_ records: [HistoryRecord]) async throws {
         guard !records.isEmpty else { return }
         if let writer { return try await writes.run { try await writer.appendHistory(records) } }
-        // SQLite allows 32766 bound values per statement: 20 columns, so up to ~1600 rows a statement.
+        // SQLite allows 32766 bound values per statement: 21 columns, so up to ~1600 rows a statement.
         for batch in stride(from: 0, to: records.count, by: 500).map({ records[$0..<min($0 + 500, records.count)] }) {
             let insert = db.insert(into: "synthesis_history").columns(Self.historyColumns)
             for r in batch {
                 let values: [any Encodable & Sendable] = [
                     Self.millis(r.time), r.requestID, r.keyName, r.client, r.engine, r.language, r.textLength, r.textHash, r.text,
                     r.referenceHash, r.status, r.errorCode, r.queueWait, r.timeToFirstByte, r.upstreamTime, r.audioSeconds, r.bytesSent,
-                    r.model, r.voice, r.format,
+                    r.model, r.voice, r.format, r.worker,
                 ]
                 insert.values(values.map { SQLBind($0) })
             }
@@ -202,6 +202,7 @@ final class SQLGatewayStore: GatewayStore, VoiceStore {
         record.model = try row.decode(column: "model", as: String?.self)
         record.voice = try row.decode(column: "voice", as: String?.self)
         record.format = try row.decode(column: "response_format", as: String?.self)
+        record.worker = try row.decode(column: "worker", as: String?.self)
         return record
     }
 }

@@ -78,6 +78,12 @@ enum StoreMigrations {
                 try await addColumnIfMissing(db, table: "synthesis_history", column: column, type: .text)
             }
         },
+        Migration(version: 3, name: "voices' model weights; the worker in the history") { db in
+            for column in ["gpt_weights", "sovits_weights"] {
+                try await addColumnIfMissing(db, table: "voices", column: column, type: .text)
+            }
+            try await addColumnIfMissing(db, table: "synthesis_history", column: "worker", type: .text)
+        },
     ]
 
     /// `ADD COLUMN IF NOT EXISTS` is PostgreSQL's alone: look first, and after a failed add (another process added it

@@ -9,6 +9,9 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
     public var allow: String?
     /// The request field at fault, for OpenAI's error shape.
     public var param: String?
+    /// The upstream was never reached (refused, unreachable, connect timed out): nothing was sent, so another
+    /// worker may take the request.
+    public var couldNotConnect = false
 
     public init(_ status: Int, _ code: String, _ message: String, details: [String: JSONValue]? = nil, retryAfter: Int? = nil,
                 allow: String? = nil, param: String? = nil) {

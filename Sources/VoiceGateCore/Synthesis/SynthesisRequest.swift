@@ -6,11 +6,22 @@ public struct SynthesisRequest: Sendable {
     public var reference: StoredReference
     /// Keeps a saved voice's file while the request needs it (a voice deleted meanwhile is removed afterwards).
     public var hold: ReferenceHold?
+    /// The saved voice it speaks with, if any (the workers view shows it).
+    public var voice: String?
+    /// Model weights the worker must have loaded: the saved voice's, if it names them.
+    public var weights: ModelWeights?
 
     public init(_ settings: SynthesisFields.Validated, reference: StoredReference, hold: ReferenceHold? = nil) {
         self.settings = settings
         self.reference = reference
         self.hold = hold
+    }
+
+    /// Speaking with a saved voice: its file, held while the request needs it, and its weights.
+    public init(_ settings: SynthesisFields.Validated, voice: VoiceRecord, in folder: String, hold: ReferenceHold?) {
+        self.init(settings, reference: voice.reference(in: folder), hold: hold)
+        self.voice = voice.name
+        self.weights = voice.weights
     }
 
     public subscript<T>(dynamicMember keyPath: KeyPath<SynthesisFields.Validated, T>) -> T {

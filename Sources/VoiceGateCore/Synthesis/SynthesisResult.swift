@@ -13,13 +13,13 @@ public final class SynthesisResult: @unchecked Sendable {
     public let upstreamTime: Double
     public let streaming: Bool
     private let reader: ByteChunkReader
-    private let lease: QueueLease?
+    private let lease: WorkerLease?
     private let trace: SynthesisTrace?
     private let leftQueue: ContinuousClock.Instant
     private var sent = 0
 
     init(header: WAVHeader, contentLength: Int?, queueWait: Double, upstreamTime: Double, streaming: Bool,
-         reader: ByteChunkReader, lease: QueueLease?, trace: SynthesisTrace? = nil, leftQueue: ContinuousClock.Instant = .now) {
+         reader: ByteChunkReader, lease: WorkerLease?, trace: SynthesisTrace? = nil, leftQueue: ContinuousClock.Instant = .now) {
         self.header = header
         self.duration = streaming ? nil : header.duration
         self.contentLength = contentLength
@@ -42,12 +42,15 @@ public final class SynthesisResult: @unchecked Sendable {
         do {
             next = try await reader.next()
         } catch let error as GatewayError {
+            lease?.release(.failed)
             throw error
         } catch {
+            lease?.release(.failed)
             throw GatewayError(502, "upstream_stream_cut", "the upstream stream ended early: \(error)")
         }
         guard var chunk = next else {
             if let contentLength, sent < contentLength {
+                lease?.release(.failed)
                 throw GatewayError(502, "upstream_stream_cut", "the upstream's answer ended after \(sent) of the \(contentLength) bytes its WAV header declares")
             }
             noteEnd()
@@ -72,7 +75,9 @@ public final class SynthesisResult: @unchecked Sendable {
         return Double(max(0, sent - offset)) / Double(max(1, header.byteRate))
     }
 
+    /// The upstream's answer is over: its worker takes the next request now, before this one is written out.
     private func noteEnd() {
+        lease?.release(.done)
         guard let trace else { return }
         let upstream = (ContinuousClock.now - leftQueue).seconds
         let audio = audioSecondsSent
@@ -85,7 +90,7 @@ public final class SynthesisResult: @unchecked Sendable {
     /// Gives the upstream's place to the next request. Safe to call more than once.
     public func finish() {
         reader.close()
-        lease?.release()
+        lease?.release(.abandoned)
     }
 
     deinit { finish() }

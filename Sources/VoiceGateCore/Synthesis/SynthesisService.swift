@@ -2,10 +2,9 @@ import Foundation
 import Logging
 import NIOCore
 
-/// The one path every synthesis takes, from HTTP or the console: queue, engine, header check, result.
+/// The one path every synthesis takes, from HTTP or the console: queue, worker, weights, engine, header check, result.
 public final class SynthesisService: Sendable {
-    public let engine: any SynthesisEngine
-    public let queue: FairQueue
+    public let pool: WorkerPool
     private let timeout: Double
     private let queueTimeout: Double
 
@@ -14,34 +13,62 @@ public final class SynthesisService: Sendable {
     /// Largest non-audio or failure answer that is read whole to inspect it.
     static let maxHeaderProbe = 64 * 1024
 
-    public init(engine: any SynthesisEngine, queue: FairQueue, timeout: Double, queueTimeout: Double) {
-        self.engine = engine
-        self.queue = queue
+    public init(pool: WorkerPool, timeout: Double, queueTimeout: Double) {
+        self.pool = pool
         self.timeout = timeout
         self.queueTimeout = queueTimeout
     }
 
-    /// `lane` is the fair queue's lane (the key's name); `trace` hears the timings.
+    public var queue: FairQueue { pool.queue }
+
+    /// `gpt-sovits`, `adapter` or `espeak-ng (embedded)`: every worker speaks the same protocol.
+    public var engineName: String { pool.workers[0].engine.name }
+
+    /// `lane` is the fair queue's lane (the key's name); `trace` hears the timings. A request that could not
+    /// connect to its worker is tried once more on another; once a worker has answered it is never retried.
     public func synthesize(_ request: SynthesisRequest, ticket: UInt64? = nil, lane: String = "",
                            trace: SynthesisTrace? = nil) async throws -> SynthesisResult {
         let queued = ContinuousClock.now
-        let lease: QueueLease
+        let weights = pool.loadsWeights ? request.weights : nil
+        var place = try await acquire { try await queue.acquire(ticket: ticket, lane: lane, weights: weights, timeout: queueTimeout) }
+        var retried = false
+        while true {
+            let worker = pool.workers[place.slot]
+            let started = ContinuousClock.now
+            trace?.update { $0.queueWait = (started - queued).seconds; $0.worker = worker.name }
+            let lease = WorkerLease(worker: worker, place: place, job: worker.begin(key: lane, voice: request.voice))
+            do {
+                if let weights = place.switchTo {
+                    try await pool.switchWeights(worker, lease: place, to: weights, timeout: timeout)
+                }
+                let reader = try await worker.engine.synthesize(request, timeout: timeout)
+                let (header, contentLength) = try await Self.readHeader(reader, streaming: request.stream)
+                return SynthesisResult(header: header, contentLength: contentLength, queueWait: (started - queued).seconds,
+                                       upstreamTime: (ContinuousClock.now - started).seconds, streaming: request.stream,
+                                       reader: reader, lease: lease, trace: trace, leftQueue: started)
+            } catch let error as GatewayError where error.couldNotConnect {
+                lease.release(.failed)
+                pool.record(.down(reason: (error.details?["reason"]).flatMap { if case .string(let s) = $0 { s } else { nil } } ?? "cannot connect"),
+                            for: worker, checked: false)
+                guard !retried, pool.workers.count > 1 else { throw error }
+                retried = true
+                do {
+                    place = try await queue.acquire(lane: lane, weights: weights, retryExcluding: worker.slot, timeout: queueTimeout)
+                } catch let queueError as QueueError {
+                    throw queueError == .noOtherWorker ? error : Self.map(queueError)
+                }
+            } catch {
+                lease.release(error is CancellationError || (error as? GatewayError)?.statusCode == 499 ? .abandoned : .failed)
+                throw error
+            }
+        }
+    }
+
+    private func acquire(_ body: () async throws -> QueueLease) async throws -> QueueLease {
         do {
-            lease = try await queue.acquire(ticket: ticket, lane: lane, timeout: queueTimeout)
+            return try await body()
         } catch let error as QueueError {
             throw Self.map(error)
-        }
-        let started = ContinuousClock.now
-        trace?.update { $0.queueWait = (started - queued).seconds }
-        do {
-            let reader = try await engine.synthesize(request, timeout: timeout)
-            let (header, contentLength) = try await Self.readHeader(reader, streaming: request.stream)
-            return SynthesisResult(header: header, contentLength: contentLength, queueWait: (started - queued).seconds,
-                                   upstreamTime: (ContinuousClock.now - started).seconds, streaming: request.stream,
-                                   reader: reader, lease: lease, trace: trace, leftQueue: started)
-        } catch {
-            lease.release()
-            throw error
         }
     }
 
@@ -55,6 +82,8 @@ public final class SynthesisService: Sendable {
                                 retryAfter: 10)
         case .shuttingDown:
             return GatewayError(503, "shutting_down", "the gateway is shutting down", retryAfter: 30)
+        case .noOtherWorker:
+            return GatewayError(502, "upstream_unavailable", "no other worker could take the request")
         }
     }
 

@@ -8,7 +8,7 @@ struct SynthesisUploadReader {
     static let maxFieldBytes = 64 * 1024
     static let knownFields: Set<String> = ["text", "language", "speed", "temperature", "prompt_text", "prompt_language", "seed", "stream", "voice"]
     /// Fields only a voice's creation reads.
-    static let voiceFields: Set<String> = ["name", "description", "shared"]
+    static let voiceFields: Set<String> = ["name", "description", "shared", "gpt_weights", "sovits_weights"]
 
     let boundary: String
     let store: ReferenceStore

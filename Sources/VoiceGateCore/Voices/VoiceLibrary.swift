@@ -30,11 +30,12 @@ public struct VoiceLibrary: Sendable {
         public var promptLanguage: String
         public var description: String
         public var shared: Bool
+        public var weights: ModelWeights?
     }
 
     /// Checks a new voice's fields (all of them, before its recording is kept).
     public static func draft(name: String?, promptText: String?, promptLanguage: String?, description: String?, shared: String?,
-                             by key: KeyRecord) throws -> Draft {
+                             gptWeights: String? = nil, sovitsWeights: String? = nil, by key: KeyRecord) throws -> Draft {
         guard let name = name?.trimmingCharacters(in: .whitespaces), !name.isEmpty else {
             throw GatewayError.invalid("missing_name", "name is required: 1-64 letters, digits, _ or -", param: "name")
         }
@@ -65,14 +66,37 @@ public struct VoiceLibrary: Sendable {
         if isShared, key.role != .admin {
             throw GatewayError(403, "forbidden", "only an admin key can share a voice")
         }
-        return Draft(name: name, promptText: prompt, promptLanguage: language, description: description, shared: isShared)
+        let weights = try Self.weights(gpt: gptWeights, sovits: sovitsWeights, by: key)
+        return Draft(name: name, promptText: prompt, promptLanguage: language, description: description, shared: isShared, weights: weights)
+    }
+
+    /// A voice's model weights: paths on the GPU servers, which load them with torch (a checkpoint can run code
+    /// there), so only an admin names them; both or neither.
+    static func weights(gpt: String?, sovits: String?, by key: KeyRecord) throws -> ModelWeights? {
+        let gpt = gpt?.trimmingCharacters(in: .whitespaces).nilIfEmpty
+        let sovits = sovits?.trimmingCharacters(in: .whitespaces).nilIfEmpty
+        guard gpt != nil || sovits != nil else { return nil }
+        guard let gpt, let sovits else {
+            throw GatewayError.invalid("incomplete_weights", "give both gpt_weights and sovits_weights, or neither",
+                                       param: gpt == nil ? "gpt_weights" : "sovits_weights")
+        }
+        for (field, path) in [("gpt_weights", gpt), ("sovits_weights", sovits)] {
+            guard path.utf8.count <= 1024, !path.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw GatewayError.invalid("invalid_weights", "\(field) must be a path of at most 1024 bytes without control characters",
+                                           param: field)
+            }
+        }
+        guard key.role == .admin else {
+            throw GatewayError(403, "forbidden", "only an admin key can name model weights (the GPU servers load them as code)")
+        }
+        return ModelWeights(gpt: gpt, sovits: sovits)
     }
 
     /// Saves a voice whose recording is already stored in `files`.
     public func create(_ draft: Draft, reference: StoredReference, owner: KeyRecord) async throws -> VoiceRecord {
         let voice = VoiceRecord(name: draft.name, owner: owner.name, shared: draft.shared, fileName: Self.subfolder + "/" + reference.fileName,
                                 info: reference.info, promptText: draft.promptText, promptLanguage: draft.promptLanguage,
-                                description: draft.description, createdAt: Date())
+                                description: draft.description, createdAt: Date(), weights: draft.weights)
         pins.keep(voice.fileName)
         do {
             try await store.insertVoice(voice)
@@ -157,4 +181,8 @@ public struct VoiceLibrary: Sendable {
         guard (try? await store.voiceCount(usingFile: voice.fileName)) == 0 else { return }
         pins.remove(voice.fileName, path: referenceDirectory + "/" + voice.fileName)
     }
+}
+
+extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
 }

@@ -14,9 +14,12 @@ public struct VoiceRecord: Sendable, Equatable {
     public var promptLanguage: String
     public var description: String
     public var createdAt: Date
+    /// The GPT and SoVITS weights it is spoken with (paths on the workers), if it names them.
+    public var weights: ModelWeights?
 
     public init(name: String, owner: String, shared: Bool, fileName: String, info: AudioInfo, promptText: String,
-                promptLanguage: String, description: String, createdAt: Date) {
+                promptLanguage: String, description: String, createdAt: Date, weights: ModelWeights? = nil) {
+        self.weights = weights
         self.name = name
         self.owner = owner
         self.shared = shared

@@ -18,6 +18,8 @@ struct VoicesCommand: AsyncParsableCommand {
         @Option(help: "What the recording says, word for word.") var promptText: String
         @Option(help: "The recording's language (zh, en, ja, ko, yue, auto, ...).") var language: String?
         @Option(help: "A note shown in lists.") var description: String?
+        @Option(help: "GPT weights to speak it with: a path on the GPU servers, as /set_gpt_weights takes it.") var gptWeights: String?
+        @Option(help: "SoVITS weights to speak it with: a path on the GPU servers, as /set_sovits_weights takes it.") var sovitsWeights: String?
         @Option(help: "The key the voice belongs to.") var owner = KeyRecord.defaultName
         @Flag(help: "Only its owner (and admins) may use it; otherwise every key may.") var `private` = false
         @OptionGroup var store: StoreOptions
@@ -30,7 +32,8 @@ struct VoicesCommand: AsyncParsableCommand {
                         throw GatewayError.invalid("unknown_key", "there is no key named \(owner) (voicegate keys list)")
                     }
                     let draft = try VoiceLibrary.draft(name: name, promptText: promptText, promptLanguage: language, description: description,
-                                                       shared: self.private ? "false" : "true", by: owner.role == .admin ? owner : .cliAdmin)
+                                                       shared: self.private ? "false" : "true", gptWeights: gptWeights,
+                                                       sovitsWeights: sovitsWeights, by: owner.role == .admin ? owner : .cliAdmin)
                     let reference = try library.importRecording(atPath: file, limits: limits)
                     return try await library.create(draft, reference: reference, owner: owner)
                 }

@@ -30,6 +30,8 @@ struct TestGateway {
         case embedded
         /// An upstream the test runs itself.
         case url(String)
+        /// Several upstreams the test runs itself (`SOVITS_WORKERS`).
+        case workers([String])
     }
 
     /// Starts everything, runs `body`, then shuts everything down gracefully.
@@ -76,6 +78,8 @@ struct TestGateway {
                 break
             case .url(let url):
                 vars["SOVITS_BASE_URL"] = url
+            case .workers(let urls):
+                vars["SOVITS_WORKERS"] = urls.joined(separator: ",")
             }
             vars.merge(env) { _, new in new }
             let gateway = try await Gateway(config: try GatewayConfig.from(vars), logger: logger)
