@@ -47,3 +47,15 @@ def before_call(context, case, **kwargs):
         case.body["voice"] = "sample"
     elif isinstance(voice, dict) and isinstance(voice.get("id"), str) and voice["id"]:
         case.body["voice"] = dict(voice, id="sample")
+
+
+@schemathesis.hook
+def after_call(context, case, response, **kwargs):
+    """A drained worker takes nothing until resumed: with the one embedded worker drained, every later synthesis
+    would rightly be a 503 workers_draining. A successful drain is resumed at once (both routes are still tested)."""
+    if not case.operation.path.endswith("/drain") or response.status_code != 200:
+        return
+    import requests
+
+    sent = response.request
+    requests.post(sent.url[: -len("/drain")] + "/resume", headers={"X-API-Key": sent.headers.get("X-API-Key", "")}, timeout=10)

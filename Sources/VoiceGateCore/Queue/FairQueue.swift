@@ -181,12 +181,12 @@ public final class FairQueue: Sendable {
 
         /// One placement: the next waiter that can start now, and where. Nil when none can.
         mutating func placeOne(policy: Policy, maxSkips: Int) -> (CheckedContinuation<Grant, any Error>, Grant)? {
-            if let first = retries.first {
-                let free = free(excluding: first.excluded)
-                let target = free.first { matches(first.want, $0) } ?? (first.want == nil ? nil : idlest(free))
-                guard let target else { return nil }
+            for (index, retry) in retries.enumerated() {
+                let free = free(excluding: retry.excluded)
+                // A retry may not fit where it failed: then the lanes may use that worker meanwhile.
+                guard let target = free.first(where: { matches(retry.want, $0) }) ?? idlest(free) else { continue }
                 waiting -= 1
-                return assign(retries.removeFirst(), to: target)
+                return assign(retries.remove(at: index), to: target)
             }
             let candidates = serviceOrder(limit: 64)
             guard let head = candidates.first else { return nil }
@@ -268,10 +268,11 @@ public final class FairQueue: Sendable {
     public func acquire(ticket: UInt64? = nil, lane: String = "", weights: ModelWeights? = nil, retryExcluding: Int? = nil,
                         timeout: Double) async throws -> QueueLease {
         let id = ticket ?? makeTicket()
-        let full: Int? = state.withLock { s in
-            retryExcluding == nil && s.waiting >= maxWaiting && s.free(excluding: nil).isEmpty ? s.waiting : nil
+        let refusal: QueueError? = state.withLock { s in
+            if s.slots.allSatisfy(\.draining) { return .allDraining }
+            return retryExcluding == nil && s.waiting >= maxWaiting && s.free(excluding: nil).isEmpty ? .full(waiting: s.waiting) : nil
         }
-        if let full { throw QueueError.full(waiting: full) }
+        if let refusal { throw refusal }
         let timer = Task { [weak self] in
             try await Task.sleep(for: .seconds(timeout))
             self?.remove(id, with: QueueError.timedOut(after: timeout))

@@ -5,4 +5,6 @@ public enum QueueError: Error, Sendable, Equatable {
     case shuttingDown
     /// A retry asked for another worker and the pool has only one.
     case noOtherWorker
+    /// Every worker is draining: nothing would take the request until one is resumed.
+    case allDraining
 }

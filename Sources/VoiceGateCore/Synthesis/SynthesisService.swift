@@ -82,6 +82,9 @@ public final class SynthesisService: Sendable {
                                 retryAfter: 10)
         case .shuttingDown:
             return GatewayError(503, "shutting_down", "the gateway is shutting down", retryAfter: 30)
+        case .allDraining:
+            return GatewayError(503, "workers_draining", "every worker is draining; an operator resumes them (POST workers/{name}/resume)",
+                                retryAfter: 30)
         case .noOtherWorker:
             return GatewayError(502, "upstream_unavailable", "no other worker could take the request")
         }
