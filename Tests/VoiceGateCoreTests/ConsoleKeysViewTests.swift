@@ -38,7 +38,7 @@ struct ConsoleKeysViewTests {
         for _ in 0..<3 { _ = handler.handle(.down, &state) }
         ConsoleRenderer().render(state, snapshot, on: canvas)
         #expect(canvas.contains("disabled"))
-        #expect(canvas.row(height - 1).contains("k: request log"))
+        #expect(canvas.row(height - 1).contains("k: log"))
         state.keysScroll = 0
         // k again, or F2 from anywhere, goes back.
         _ = handler.handle(.function(2), &state)

@@ -4,6 +4,8 @@ public struct KeyHandler {
     public var logPageSize = 10
     /// Lines the filtered log has, so scrolling stops at the oldest.
     public var logLineCount = 0
+    /// The workers' names, in the workers view's order; set each frame.
+    public var workerNames: [String] = []
 
     public init() {}
 
@@ -24,6 +26,11 @@ public struct KeyHandler {
             return .none
         case .function(2):
             state.showKeys.toggle()
+            state.showWorkers = false
+            return .none
+        case .function(3):
+            state.showWorkers.toggle()
+            state.showKeys = false
             return .none
         case .resize: return .redraw
         default: break
@@ -63,8 +70,15 @@ public struct KeyHandler {
     private func handleLog(_ key: Key, _ state: inout ConsoleState) -> ConsoleAction {
         if key == .character("k") {
             state.showKeys.toggle()
+            state.showWorkers = false
             return .none
         }
+        if key == .character("w") {
+            state.showWorkers.toggle()
+            state.showKeys = false
+            return .none
+        }
+        if state.showWorkers { return handleWorkers(key, &state) }
         if state.showKeys {
             if key == .down { state.keysScroll += 1 }
             if key == .up { state.keysScroll = max(0, state.keysScroll - 1) }
@@ -80,6 +94,20 @@ public struct KeyHandler {
         case .end: state.logScroll = 0
         case .character("/"):
             state.editingFilter = true
+        default: break
+        }
+        return .none
+    }
+
+    /// ↑↓ pick a worker; d drains it, r resumes it.
+    private func handleWorkers(_ key: Key, _ state: inout ConsoleState) -> ConsoleAction {
+        let last = max(0, workerNames.count - 1)
+        state.workerSelection = min(state.workerSelection, last)
+        switch key {
+        case .down: state.workerSelection = min(last, state.workerSelection + 1)
+        case .up: state.workerSelection = max(0, state.workerSelection - 1)
+        case .character("d") where !workerNames.isEmpty: return .drain(workerNames[state.workerSelection])
+        case .character("r") where !workerNames.isEmpty: return .resume(workerNames[state.workerSelection])
         default: break
         }
         return .none

@@ -54,6 +54,10 @@ public struct ConsoleState: Sendable {
     public var showKeys = false
     /// Rows the keys view is scrolled down by.
     public var keysScroll = 0
+    /// The workers view takes the log's place (w on the log, F3 anywhere).
+    public var showWorkers = false
+    /// The worker the workers view's d and r act on, by row.
+    public var workerSelection = 0
     public var run: RunState = .idle
     public var completions: [String] = []
     public var ascii = false
@@ -66,6 +70,9 @@ public struct ConsoleState: Sendable {
     }
 
     public var isFollowing: Bool { logScroll == 0 }
+
+    /// The workers view is up while the log has focus; Tab to the form shows the form again.
+    public var showsWorkers: Bool { showWorkers && focus == .log }
 
     public var isRunning: Bool {
         if case .running = run { return true }

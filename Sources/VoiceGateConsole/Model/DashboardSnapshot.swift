@@ -19,6 +19,8 @@ public struct DashboardSnapshot: Sendable {
     public var notice: String?
     /// Each key's use against its limits, for the keys view.
     public var keys: [KeyRow]
+    /// Each worker's state, for the workers view.
+    public var workers: [Worker.Snapshot]
 
     public struct KeyRow: Sendable, Equatable {
         public var usage: UsageMeter.KeyView
@@ -33,7 +35,8 @@ public struct DashboardSnapshot: Sendable {
 
     public init(title: String, listen: String, engineLine: String, upstream: HealthMonitor.UpstreamState, uptime: TimeInterval,
                 figures: RequestLog.Figures, queued: Int, events: [RequestEvent], totalEvents: Int? = nil, keptErrors: Int? = nil,
-                notice: String? = nil, keys: [KeyRow] = []) {
+                notice: String? = nil, keys: [KeyRow] = [], workers: [Worker.Snapshot] = []) {
+        self.workers = workers
         self.title = title
         self.listen = listen
         self.engineLine = engineLine
@@ -50,7 +53,7 @@ public struct DashboardSnapshot: Sendable {
 
     /// `eventLimit` nil takes the whole history (for filtering); otherwise only the newest that many.
     public static func of(_ gateway: Gateway, listen: String, notice: String?, eventLimit: Int? = nil, withKeys: Bool = false,
-                          now: Date = Date()) -> DashboardSnapshot {
+                          withWorkers: Bool = false, now: Date = Date()) -> DashboardSnapshot {
         let (events, total) = gateway.log.events(last: eventLimit ?? Int.max)
         var keys: [KeyRow] = []
         if withKeys {
@@ -61,6 +64,6 @@ public struct DashboardSnapshot: Sendable {
                                  upstream: gateway.monitor.snapshot.upstream, uptime: now.timeIntervalSince(gateway.startedAt),
                                  figures: gateway.log.figures(now: now), queued: gateway.service.queue.snapshot.waiting,
                                  events: events, totalEvents: total, keptErrors: gateway.log.keptErrorCount, notice: notice,
-                                 keys: keys)
+                                 keys: keys, workers: withWorkers ? gateway.pool.snapshots : [])
     }
 }

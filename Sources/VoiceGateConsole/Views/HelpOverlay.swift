@@ -4,8 +4,7 @@ struct HelpOverlay {
     static let lines = [
         "Everywhere",
         "  ? or F1      this help (Esc closes it)",
-        "  q or F10     quit (in a text field q is text; F10 always quits)",
-        "  Ctrl-C       quit; in-flight requests finish first",
+        "  q, F10, ^C   quit after in-flight requests (in a text field q is text)",
         "  Tab/S-Tab    move focus: log, form fields, Synthesize",
         "  Esc          cancel a synthesis, close, back to the log; never quits",
         "  Ctrl-L       redraw the screen",
@@ -13,6 +12,7 @@ struct HelpOverlay {
         "  Up/Down PgUp/PgDn   scroll back;  Home oldest;  End follow new",
         "  /            filter (Enter keeps it, Esc clears it)",
         "  k or F2      keys: each key's use today against its limits, in flight",
+        "  w or F3      workers: state, weights, requests; d drain, r resume",
         "Form",
         "  Left/Right   pick language, voice, format; step speed, temperature",
         "  Left/Right   in a text field: move the cursor; Del deletes at it",

@@ -57,7 +57,8 @@ final class ConsoleApp: @unchecked Sendable {
             // Unfiltered, only the tail that can be on screen is copied (a scroll position plus a screenful).
             let limit = state.filter.isEmpty ? state.logScroll + canvas.height : nil
             let snapshot = DashboardSnapshot.of(gateway, listen: listen.withLock { $0 }, notice: book.latest, eventLimit: limit,
-                                                withKeys: state.showKeys)
+                                                withKeys: state.showKeys, withWorkers: state.showWorkers)
+            keys.workerNames = gateway.pool.workers.map(\.name)
             if let layout = renderer.render(state, snapshot, on: canvas) {
                 keys.logPageSize = max(1, layout.log.height - 2)
                 // Scrolling back is bounded by the whole history, not the copied tail.
@@ -78,6 +79,8 @@ final class ConsoleApp: @unchecked Sendable {
             case .redraw: session.redrawAll()
             case .synthesize: start(state.form, &state)
             case .cancel: synthesis?.cancel()
+            case .drain(let name): gateway.pool.drain(name)
+            case .resume(let name): gateway.pool.resume(name)
             case .none: break
             }
         }
