@@ -31,7 +31,8 @@ fuzz { data, count in
             let fields = rest.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
             func field(_ i: Int) -> String? { i < fields.count ? fields[i] : nil }
             let draft = try VoiceLibrary.draft(name: field(0), promptText: field(1), promptLanguage: field(2), description: field(3),
-                                               shared: field(4), by: client)
+                                               shared: field(4), gptWeights: field(5), sovitsWeights: field(6), by: client)
+            if draft.weights != nil { violated("a client key named model weights") }
             if !VoiceRecord.isValidName(draft.name) { violated("accepted the voice name \(draft.name.debugDescription)") }
             if draft.shared { violated("a client key made a shared voice") }
         }

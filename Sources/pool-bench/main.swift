@@ -1,0 +1,273 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import ServiceLifecycle
+import SovitsDouble
+import Synchronization
+import VoiceGateCore
+
+/// The worker pool's benchmark: 1, 2 and 4 api_v2 doubles (200 ms inference each) behind one in-process gateway,
+/// 32 clients keeping a backlog. Reports throughput against N times one worker's (same run, same gateway), the idle
+/// gap each double sees between one request's end and the next one's start, and weight switches for a two-voice
+/// workload with affinity against round-robin.
+///
+///     swift run -c release pool-bench [--rounds 3] [--seconds 10] [--clients 32] [--inference-ms 200]
+struct Options {
+    var rounds = 3
+    var seconds = 10.0
+    var clients = 32
+    var inferenceMs = 200
+    var workers = [1, 2, 4]
+
+    init(_ args: [String]) {
+        var i = 0
+        func next() -> String { i += 1; return i < args.count ? args[i] : "" }
+        while i < args.count {
+            switch args[i] {
+            case "--rounds": rounds = Int(next()) ?? rounds
+            case "--seconds": seconds = Double(next()) ?? seconds
+            case "--clients": clients = Int(next()) ?? clients
+            case "--inference-ms": inferenceMs = Int(next()) ?? inferenceMs
+            case "--workers": workers = next().split(separator: ",").compactMap { Int($0) }
+            default: FileHandle.standardError.write(Data("unknown option \(args[i])\n".utf8)); exit(2)
+            }
+            i += 1
+        }
+    }
+}
+
+let options = Options(Array(CommandLine.arguments.dropFirst()))
+let apiKey = "pool-bench-key-0123456789abcdef"
+let quiet = Logger(label: "pool-bench") { _ in SwiftLogNoOpLogHandler() }
+
+/// 3.5 s of a tone at 16 kHz: a reference the gateway accepts (stored once, then found by its hash).
+func reference() -> [UInt8] {
+    let rate = 16000
+    var pcm = [UInt8]()
+    pcm.reserveCapacity(rate * 7)
+    for i in 0..<(rate * 7 / 2) {
+        let v = Int16(6000 * sin(2 * Double.pi * 180 * Double(i) / Double(rate)))
+        pcm.append(UInt8(truncatingIfNeeded: v))
+        pcm.append(UInt8(truncatingIfNeeded: v >> 8))
+    }
+    return WAVHeader.canonical(sampleRate: rate, dataSize: pcm.count) + pcm
+}
+
+func multipart(_ fields: [(String, String)], file: [UInt8]?) -> (String, ByteBuffer) {
+    let boundary = "pool-bench-\(UInt32.random(in: 0...UInt32.max))"
+    var body = ByteBuffer()
+    for (name, value) in fields {
+        body.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n")
+    }
+    if let file {
+        body.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"reference_audio\"; filename=\"ref.wav\"\r\nContent-Type: audio/wav\r\n\r\n")
+        body.writeBytes(file)
+        body.writeString("\r\n")
+    }
+    body.writeString("--\(boundary)--\r\n")
+    return ("multipart/form-data; boundary=\(boundary)", body)
+}
+
+func percentile(_ values: [Double], _ p: Double) -> Double {
+    guard !values.isEmpty else { return .nan }
+    let sorted = values.sorted()
+    // Nearest rank.
+    let rank = Int((p / 100 * Double(sorted.count)).rounded(.up))
+    return sorted[min(sorted.count - 1, max(0, rank - 1))]
+}
+
+func median(_ values: [Double]) -> Double { percentile(values, 50) }
+
+struct Measured {
+    var throughput: Double
+    var gaps: [Double]
+    var requests: Int
+    var errors: Int
+    var switches: Int
+}
+
+/// One gateway in front of `count` doubles; `voices` > 0 makes that many voices with their own weights and spreads
+/// the requests over them.
+func measure(workers count: Int, policy: String = "affinity", voices: Int = 0) async throws -> Measured {
+    var doubleOptions = SovitsDoubleOptions()
+    doubleOptions.inferenceDelay = .milliseconds(options.inferenceMs)
+    doubleOptions.silentOutput = true
+    var servers: [SovitsDoubleServer] = []
+    for _ in 0..<count { servers.append(try await .start(SovitsDouble(options: doubleOptions))) }
+    let data = NSTemporaryDirectory() + "pool-bench-" + UUID().uuidString
+    defer { try? FileManager.default.removeItem(atPath: data) }
+    let vars = ["API_KEY": apiKey, "PORT": "0", "DATA_DIR": data, "SOVITS_WORKERS": servers.map(\.url).joined(separator: ","),
+                "QUEUE_MAX": "10000", "QUEUE_TIMEOUT": "600", "WORKER_POLICY": policy, "LOG_LEVEL": "error", "HEALTH_INTERVAL": "5"]
+    let gateway = try await Gateway(config: try GatewayConfig.from(vars), logger: quiet)
+    let (ports, portSink) = AsyncStream<Int>.makeStream()
+    let app = gateway.makeApplication { portSink.yield($0.localAddress!.port!); portSink.finish() }
+    let group = ServiceGroup(configuration: .init(services: gateway.backgroundServices + [app], logger: quiet))
+    let running = Task { try await group.run() }
+    var port = 0
+    for await p in ports { port = p }
+    let base = "http://127.0.0.1:\(port)"
+
+    var configuration = HTTPClient.Configuration()
+    configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 128)
+    let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    let ref = reference()
+
+    let post: @Sendable (String, String, ByteBuffer) async throws -> Int = { path, contentType, body in
+        var request = HTTPClientRequest(url: base + path)
+        request.method = .POST
+        request.headers.add(name: "X-API-Key", value: apiKey)
+        request.headers.add(name: "Content-Type", value: contentType)
+        request.body = .bytes(body)
+        let response = try await client.execute(request, timeout: .seconds(600))
+        _ = try await response.body.collect(upTo: 64 << 20)
+        return Int(response.status.code)
+    }
+
+    let names = (0..<voices).map { "voice\($0)" }
+    for name in names {
+        let (type, body) = multipart([("name", name), ("prompt_text", "A tone for a benchmark."), ("gpt_weights", "GPT_weights_v2/\(name).ckpt"),
+                                      ("sovits_weights", "SoVITS_weights_v2/\(name).pth")], file: ref)
+        guard try await post("/api/v1/voices", type, body) == 201 else { fatalError("could not save \(name)") }
+    }
+
+    let tally = Tally()
+    let clients = (0..<options.clients).map { index in
+        Task {
+            var generator = SystemRandomNumberGenerator()
+            var n = 0
+            while !tally.stop.load(ordering: .relaxed) {
+                let fields: [(String, String)]
+                let file: [UInt8]?
+                if names.isEmpty {
+                    fields = [("text", "Client \(index) line \(n).")]
+                    file = ref
+                } else {
+                    fields = [("text", "Client \(index) line \(n)."), ("voice", names.randomElement(using: &generator)!)]
+                    file = nil
+                }
+                let (type, body) = multipart(fields, file: file)
+                let status = (try? await post("/api/v1/voice/synthesize", type, body)) ?? 0
+                if tally.counting.load(ordering: .relaxed) {
+                    if status == 200 { tally.done.add(1, ordering: .relaxed) } else { tally.errors.add(1, ordering: .relaxed) }
+                }
+                n += 1
+            }
+        }
+    }
+    // Warm-up: connections open, the reference stored, every worker busy with a backlog behind it.
+    try await Task.sleep(for: .seconds(2))
+    for s in servers { s.double.recorder.reset() }
+    let switchesBefore = gateway.pool.queue.switches
+    tally.counting.store(true, ordering: .relaxed)
+    let started = ContinuousClock.now
+    try await Task.sleep(for: .seconds(options.seconds))
+    tally.counting.store(false, ordering: .relaxed)
+    let elapsed = (ContinuousClock.now - started).seconds
+    // The gaps inside the window, while the backlog stood (the clients keep it until they stop).
+    let gaps = servers.flatMap { $0.double.recorder.stats.idleGaps }
+    let switches = gateway.pool.queue.switches - switchesBefore
+    let violations = servers.flatMap { $0.double.recorder.stats.violations } + servers.compactMap {
+        $0.double.recorder.stats.maxOverlap > 1 ? "overlap \($0.double.recorder.stats.maxOverlap)" : nil
+    }
+    tally.stop.store(true, ordering: .relaxed)
+    for c in clients { await c.value }
+    try await client.shutdown()
+    await group.triggerGracefulShutdown()
+    _ = try? await running.value
+    for s in servers { await s.stop() }
+    if !violations.isEmpty { fatalError("the doubles saw \(violations)") }
+    return Measured(throughput: Double(tally.done.load(ordering: .relaxed)) / elapsed, gaps: gaps, requests: tally.done.load(ordering: .relaxed),
+                    errors: tally.errors.load(ordering: .relaxed), switches: switches)
+}
+
+/// What the clients count, shared with their tasks.
+final class Tally: Sendable {
+    let counting = Atomic<Bool>(false)
+    let done = Atomic<Int>(0)
+    let errors = Atomic<Int>(0)
+    let stop = Atomic<Bool>(false)
+}
+
+/// The floor of the idle gap: one client sending the gateway's own JSON `POST /tts` straight to a double, the next
+/// the moment the last answer has been read — no gateway, so the gap is only the answer out and the request in.
+func direct() async throws -> [Double] {
+    var doubleOptions = SovitsDoubleOptions()
+    doubleOptions.inferenceDelay = .milliseconds(options.inferenceMs)
+    doubleOptions.silentOutput = true
+    let server = try await SovitsDoubleServer.start(SovitsDouble(options: doubleOptions))
+    let folder = NSTemporaryDirectory() + "pool-bench-ref-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let path = folder + "/ref.wav"
+    FileManager.default.createFile(atPath: path, contents: Data(reference()))
+    let client = HTTPClient(eventLoopGroupProvider: .singleton)
+    let deadline = ContinuousClock.now + .seconds(2) + .seconds(options.seconds)
+    var n = 0
+    var reset = false
+    while ContinuousClock.now < deadline {
+        let body: [String: Any] = ["text": "Client 0 line \(n).", "text_lang": "en", "ref_audio_path": path, "prompt_text": "",
+                                   "prompt_lang": "en", "temperature": 1.0, "speed_factor": 1.0, "seed": -1, "streaming_mode": false,
+                                   "media_type": "wav", "batch_size": 1, "text_split_method": "cut5"]
+        var request = HTTPClientRequest(url: server.url + "/tts")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: body)))
+        let response = try await client.execute(request, timeout: .seconds(60))
+        _ = try await response.body.collect(upTo: 64 << 20)
+        n += 1
+        if !reset && ContinuousClock.now > deadline - .seconds(options.seconds) {
+            server.double.recorder.reset()
+            reset = true
+        }
+    }
+    let gaps = server.double.recorder.stats.idleGaps
+    try await client.shutdown()
+    await server.stop()
+    return gaps
+}
+
+func ms(_ seconds: Double) -> String { String(format: "%.3f", seconds * 1000) }
+
+print("pool-bench: \(options.clients) clients, \(options.inferenceMs) ms inference per request, \(options.seconds) s windows, "
+      + "median of \(options.rounds) rounds (rounds alternate the worker counts)")
+var throughput: [Int: [Double]] = [:]
+var gaps: [Int: [Double]] = [:]
+var errors = 0
+for round in 1...options.rounds {
+    for n in options.workers {
+        let m = try await measure(workers: n)
+        throughput[n, default: []].append(m.throughput)
+        gaps[n, default: []] += m.gaps
+        errors += m.errors
+        print(String(format: "  round %d, %d worker(s): %.2f req/s, %d requests, idle gap p50 %@ ms p99 %@ ms",
+                     round, n, m.throughput, m.requests, ms(percentile(m.gaps, 50)), ms(percentile(m.gaps, 99))))
+    }
+}
+var floor: [Double] = []
+for _ in 1...options.rounds { floor += try await direct() }
+let one = median(throughput[1] ?? [1])
+let ceiling = 1000.0 / Double(options.inferenceMs)
+print("\nworkers  req/s (median)  vs N x one worker  vs the doubles' ceiling (N x \(String(format: "%.1f", ceiling)))  idle gap p50 / p99 / max (ms)")
+for n in options.workers {
+    let t = median(throughput[n] ?? [])
+    let g = gaps[n] ?? []
+    print(String(format: "%7d  %14.2f  %17.3f  %38.3f  %@ / %@ / %@", n, t, t / (Double(n) * one), t / (Double(n) * ceiling),
+                 ms(percentile(g, 50)), ms(percentile(g, 99)), ms(g.max() ?? .nan)))
+}
+print(String(format: " direct  (one client, the gateway's JSON straight to a double, the next request when the answer is read):  %@ / %@ / %@",
+             ms(percentile(floor, 50)), ms(percentile(floor, 99)), ms(floor.max() ?? .nan)))
+if errors > 0 { print("errors: \(errors) requests did not answer 200") }
+
+print("\ntwo voices with their own weights, 2 workers, requests spread at random between them:")
+for policy in ["affinity", "round-robin"] {
+    var switches: [Double] = []
+    var requests: [Double] = []
+    for _ in 1...options.rounds {
+        let m = try await measure(workers: 2, policy: policy, voices: 2)
+        switches.append(Double(m.switches))
+        requests.append(Double(m.requests))
+    }
+    print(String(format: "  %-11@  %5.0f switches for %4.0f requests (median): %.1f per 100", policy as NSString, median(switches), median(requests),
+                 100 * median(switches) / max(1, median(requests))))
+}
