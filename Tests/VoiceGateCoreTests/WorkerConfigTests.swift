@@ -66,6 +66,7 @@ struct WorkerConfigTests {
         "workers: [gpu1]\ngpu1:\n  url: http://x:1\n  concurrency: 0\n",    // concurrency
         "workers: [gpu1]\ngpu1:\n  url: http://x:1\n  gpt_weights: a.ckpt\n", // one of two weights
         "workers: [gpu1\n",                                                 // not YAML
+        "",                                                                 // empty
     ])
     func mistakesStopWithOneClearLine(text: String) async throws {
         let path = try Self.file("workers.yaml", text)

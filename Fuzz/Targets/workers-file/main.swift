@@ -19,7 +19,8 @@ fuzz { data, count in
     guard FileManager.default.createFile(atPath: path, contents: Data(all.dropFirst())) else { return 0 }
     let done = DispatchSemaphore(value: 0)
     let outcome = Outcome()
-    Task {
+    // Detached: top-level code is on the main actor, which the semaphore below holds.
+    Task.detached {
         defer { done.signal() }
         do {
             let specs = try await WorkerCatalog.fromFile(path, environment: [:], defaultConcurrency: 1)

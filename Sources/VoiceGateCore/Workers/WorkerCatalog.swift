@@ -38,6 +38,9 @@ public enum WorkerCatalog {
         guard FileManager.default.isReadableFile(atPath: absolute) else {
             throw ConfigError("WORKERS_FILE: cannot read \(absolute)")
         }
+        // Also keeps an empty file from Foundation's Data(contentsOf:), which leaks its buffer there (found by fuzz-workers-file).
+        let size = (try? FileManager.default.attributesOfItem(atPath: absolute)[.size] as? Int) ?? 0
+        guard size > 0 else { throw ConfigError("WORKERS_FILE \(absolute) is empty: it must list `workers`") }
         let file: any ConfigProvider
         do {
             if absolute.hasSuffix(".json") {
