@@ -3,7 +3,8 @@ import Testing
 @testable import VoiceGateCore
 
 /// Where the queue sends a request among several workers: the weights already loaded first, a switch only on an
-/// idle worker and only when nobody waiting fits a free one, retries elsewhere, nothing to a drained worker.
+/// idle worker, only when nobody waiting fits a free one and only when it pays, retries elsewhere, nothing to a
+/// drained worker.
 @Suite("Placing requests on workers")
 struct WorkerPlacementTests {
     static let a = ModelWeights(gpt: "a.ckpt", sovits: "a.pth")
@@ -18,25 +19,53 @@ struct WorkerPlacementTests {
         #expect(queue.switches == 0)
     }
 
-    @Test func onlyWhenNothingWaitingFitsIsTheLeastRecentlyUsedIdleWorkerSwitched() async throws {
+    @Test func anIdleWorkerSwitchesAtOnceOnlyForWeightsNoWorkerHas() async throws {
         let queue = FairQueue(slots: [.init(capacity: 1, weights: Self.a), .init(capacity: 1, weights: Self.a), .init(capacity: 1, weights: Self.a)],
-                              maxWaiting: 10)
+                              maxWaiting: 10, switchEstimate: .milliseconds(300))
         let zero = try await queue.acquire(weights: Self.a, timeout: 1)
         let one = try await queue.acquire(weights: Self.a, timeout: 1)
         let two = try await queue.acquire(weights: Self.a, timeout: 1)
         #expect([zero.slot, one.slot, two.slot] == [Int](0...2))
         zero.release()
         one.release()
-        // 0 and 1 idle now, nobody waiting wants a: 0, released first, is the least recently used.
+        // 0 and 1 idle now, no worker has b: 0, released first, is the least recently used, and switches at once.
         let switched = try await queue.acquire(weights: Self.b, timeout: 1)
         #expect(switched.switchTo == Self.b && switched.slot == 0)
-        // While it switches nothing else goes there, though it has the weights the next one wants.
-        let next = try await queue.acquire(weights: Self.b, timeout: 0.2)
+        // 0 will have b: the next b waits for it rather than switching 1 as well, until it has waited as long as a
+        // switch takes. Then nothing else happens in the queue: a wake-up places it.
+        let asked = ContinuousClock.now
+        let next = try await queue.acquire(weights: Self.b, timeout: 5)
+        #expect(ContinuousClock.now - asked >= .milliseconds(300))
         #expect(next.slot == 1 && next.switchTo == Self.b)
         switched.switched(true)
         #expect(queue.loaded(slot: 0) == Self.b)
         #expect(queue.switches == 2)
         two.release(); switched.release(); next.release()
+    }
+
+    @Test func aWaiterTakesTheWorkerWithItsWeightsWhenItFreesBeforeASwitchWouldPay() async throws {
+        let queue = FairQueue(slots: [.init(capacity: 1, weights: Self.a), .init(capacity: 1, weights: Self.b)],
+                              maxWaiting: 10, switchEstimate: .seconds(5))
+        let onB = try await queue.acquire(weights: Self.b, timeout: 1)
+        let waiting = Task { try await queue.acquire(weights: Self.b, timeout: 10) }
+        while queue.snapshot.waiting == 0 { await Task.yield() }
+        // Worker 0 is idle, but b is loaded on 1, which frees long before a switch would have paid.
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(queue.snapshot.waiting == 1)
+        onB.release()
+        let lease = try await waiting.value
+        #expect(lease.slot == 1 && lease.switchTo == nil)
+        #expect(queue.switches == 0)
+    }
+
+    @Test func theSwitchEstimateIsMeasured() async throws {
+        let queue = FairQueue(slots: [.init(capacity: 1, weights: Self.a)], maxWaiting: 10, switchEstimate: .seconds(10))
+        let lease = try await queue.acquire(weights: Self.b, timeout: 1)
+        #expect(lease.switchTo == Self.b)
+        try await Task.sleep(for: .milliseconds(50))
+        lease.switched(true)
+        #expect(queue.switchEstimate >= .milliseconds(50) && queue.switchEstimate < .seconds(10))
+        lease.release()
     }
 
     @Test func aWaiterWhoseWeightsAreBusyLetsMatchingOnesGoFirstBoundedly() async throws {
@@ -58,7 +87,7 @@ struct WorkerPlacementTests {
             while queue.position(of: ticket) == nil { await Task.yield() }
         }
         // Worker b frees first: b1 goes (a1 can't use it), then b frees again and again while a stays busy. a1 is
-        // passed over at most FairQueue.maxSkips times; then worker b is switched for it, and back for the b's.
+        // passed over at most FairQueue.maxSkips times; then it goes next: worker b is switched for it at once.
         onB.release()
         try await Task.sleep(for: .milliseconds(200))
         onA.release()

