@@ -50,7 +50,7 @@ def before_call(context, case, **kwargs):
 
 
 @schemathesis.hook
-def after_call(context, case, response, **kwargs):
+def after_call(context, case, response):
     """A drained worker takes nothing until resumed: with the one embedded worker drained, every later synthesis
     would rightly be a 503 workers_draining. A successful drain is resumed at once (both routes are still tested)."""
     if not case.operation.path.endswith("/drain") or response.status_code != 200:
