@@ -133,6 +133,8 @@ import Testing
             #expect(try await t.makeVoice("dave", key: client, extra: ["gpt_weights": "x.ckpt", "sovits_weights": "y.pth"]).status == 403)
             let half = try await t.makeVoice("erin", extra: ["gpt_weights": "x.ckpt"])
             #expect(half.status == 400 && half.errorCode == "incomplete_weights")
+            let blank = try await t.makeVoice("erin", extra: ["gpt_weights": " ", "sovits_weights": "y.pth"])
+            #expect(blank.status == 400 && blank.errorCode == "invalid_weights")
             // Weights the worker cannot load: a clear 502, and its weights are unknown afterwards.
             #expect(try await t.makeVoice("frank", extra: ["gpt_weights": "missing.ckpt", "sovits_weights": "missing.pth"]).status == 201)
             form = Multipart()

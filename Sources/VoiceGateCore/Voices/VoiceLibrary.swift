@@ -73,16 +73,17 @@ public struct VoiceLibrary: Sendable {
     /// A voice's model weights: paths on the GPU servers, which load them with torch (a checkpoint can run code
     /// there), so only an admin names them; both or neither.
     static func weights(gpt: String?, sovits: String?, by key: KeyRecord) throws -> ModelWeights? {
-        let gpt = gpt?.trimmingCharacters(in: .whitespaces).nilIfEmpty
-        let sovits = sovits?.trimmingCharacters(in: .whitespaces).nilIfEmpty
         guard gpt != nil || sovits != nil else { return nil }
         guard let gpt, let sovits else {
             throw GatewayError.invalid("incomplete_weights", "give both gpt_weights and sovits_weights, or neither",
                                        param: gpt == nil ? "gpt_weights" : "sovits_weights")
         }
         for (field, path) in [("gpt_weights", gpt), ("sovits_weights", sovits)] {
-            guard path.utf8.count <= 1024, !path.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-                throw GatewayError.invalid("invalid_weights", "\(field) must be a path of at most 1024 bytes without control characters",
+            // As the OpenAPI document says it (maxLength counts code points; a blank path is no path).
+            let blank = path.trimmingCharacters(in: CharacterSet.whitespacesAndNewlines.union(["\u{FEFF}"])).isEmpty
+            guard !blank, path.unicodeScalars.count <= 1024,
+                  !path.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw GatewayError.invalid("invalid_weights", "\(field) must be a path of at most 1024 characters, not blank, without control characters",
                                            param: field)
             }
         }
