@@ -4,6 +4,7 @@
 # that did it is kept in .build/fuzz/<target>/ and named in the output.
 #   Fuzz/run.sh                 every target, 60 s each
 #   FUZZ_SECONDS=3600 Fuzz/run.sh upload      one target, an hour
+#   FUZZ_JOBS=1 Fuzz/run.sh      one target at a time
 # The corpus each run grows is kept in .build/fuzz/<target>/corpus (outside git) and reused by the next run;
 # the seeds in Fuzz/corpus/<target> are read-only.
 set -euo pipefail
@@ -21,15 +22,33 @@ for target in "${targets[@]}"; do
 done
 bin=$(swift build -c release "${extra[@]}" --show-bin-path)
 
+# libFuzzer runs on one core, so the targets run side by side, FUZZ_JOBS at a time (default: one per core); each
+# still gets its FUZZ_SECONDS of a core to itself.
+jobs=${FUZZ_JOBS:-$(nproc)}
+fuzz_one() {
+  local target=$1 work=.build/fuzz/$1 status=0
+  mkdir -p "$work/corpus"
+  rm -f "$work/status"
+  # Swift's own crash handler would take the signal before libFuzzer could save the input.
+  (cd "$work" && SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+     "$bin/fuzz-$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
+     -print_final_stats=1 corpus "$OLDPWD/Fuzz/corpus/$target" > log 2>&1) || status=$?
+  echo "$status" > "$work/status"
+}
+echo "== ${#targets[@]} targets, ${seconds} s each, $jobs at a time"
+running=0
+for target in "${targets[@]}"; do
+  if [ "$running" -ge "$jobs" ]; then wait -n || true; running=$((running - 1)); fi
+  fuzz_one "$target" &
+  running=$((running + 1))
+done
+wait
+
 failed=()
 for target in "${targets[@]}"; do
   work=.build/fuzz/$target
-  mkdir -p "$work/corpus"
-  echo "== fuzz-$target for ${seconds} s"
-  # Swift's own crash handler would take the signal before libFuzzer could save the input.
-  if ! (cd "$work" && SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
-        "$bin/fuzz-$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
-        -print_final_stats=1 corpus "$OLDPWD/Fuzz/corpus/$target" > log 2>&1); then
+  echo "== fuzz-$target"
+  if [ "$(cat "$work/status" 2>/dev/null)" != 0 ]; then
     tail -n 40 "$work/log"
     ls "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* 2>/dev/null || true
     failed+=("$target")

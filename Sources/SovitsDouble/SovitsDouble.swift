@@ -9,10 +9,12 @@ import VoiceGateCore
 /// fails, non-streaming requests served strictly one at a time, streams whose WAV header says size 0.
 ///
 /// Text markers drive the failure paths: `[oom]` answers the 16 kHz silence, `[crash]` a generic
-/// "tts failed", `[cut]` ends a stream without its terminating chunk, `[hang]` does not answer for `hangDuration`.
+/// "tts failed", `[cut]` ends a stream without its terminating chunk, `[hang]` does not answer for `hangDuration`,
+/// `[hold]` waits until `hold` is released (at most a minute).
 public struct SovitsDouble: Sendable {
     public let options: SovitsDoubleOptions
     public let recorder = SovitsDoubleRecorder()
+    public let hold = SovitsDoubleHold()
     /// The event loop of api_v2 runs one non-streaming synthesis at a time.
     private let eventLoop = AsyncSerialGate()
 
@@ -122,6 +124,7 @@ public struct SovitsDouble: Sendable {
         if let failure = referenceFailure(body) { return failure }
         let text = body["text"]?.string ?? ""
         if text.contains("[hang]") { try await Task.sleep(for: options.hangDuration) }
+        if text.contains("[hold]") { try await hold.wait(limit: .seconds(60)) }
         try await Task.sleep(for: options.inferenceDelay)
         if text.contains("[oom]") {
             // Inference failure: 200 with one second of silence at 16 kHz.

@@ -200,7 +200,7 @@ func direct() async throws -> [Double] {
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let path = folder + "/ref.wav"
-    FileManager.default.createFile(atPath: path, contents: Data(reference()))
+    try Data(reference()).write(to: URL(fileURLWithPath: path))
     let client = HTTPClient(eventLoopGroupProvider: .singleton)
     let deadline = ContinuousClock.now + .seconds(2) + .seconds(options.seconds)
     var n = 0

@@ -10,9 +10,7 @@ struct ConsoleWorkersViewTests {
     /// resume the selected one.
     @Test(arguments: [(80, 24), (120, 40)])
     func theViewShowsEachWorkerAndDrainsTheSelectedOne(width: Int, height: Int) async throws {
-        var options = SovitsDoubleOptions()
-        options.inferenceDelay = .milliseconds(400)
-        let server = try await SovitsDoubleServer.start(SovitsDouble(options: options))
+        let server = try await SovitsDoubleServer.start(SovitsDouble())
         let dead = "http://127.0.0.1:\(try TestGateway.unusedPort())"
         try await TestGateway.run(upstream: .workers([server.url, dead])) { t in
             let pool = t.gateway.pool
@@ -20,7 +18,7 @@ struct ConsoleWorkersViewTests {
             #expect(try await t.makeVoice("nina", extra: ["gpt_weights": "GPT_weights_v2/nina.ckpt", "sovits_weights": "SoVITS_weights_v2/nina.pth"]).status == 201)
             let running = Task {
                 var form = Multipart()
-                form.field("text", "Held on the first worker.")
+                form.field("text", "Held on the first worker. [hold]")
                 form.field("voice", "nina")
                 return try await t.synthesize(form).status
             }
@@ -65,6 +63,7 @@ struct ConsoleWorkersViewTests {
             pool.drain(pool.workers[0].name)
             layout = try draw()
             #expect(row(pool.workers[0].name).contains("DRAINING (1 running)"))
+            server.double.hold.release()
             #expect(try await running.value == 200)
             layout = try draw()
             #expect(row(pool.workers[0].name).contains("DRAINING"))

@@ -54,15 +54,14 @@ struct LimitsTests {
     }
 
     @Test func concurrentLimitRefusesTheSecondInFlight() async throws {
-        var options = SovitsDoubleOptions()
-        options.inferenceDelay = .milliseconds(800)
-        try await TestGateway.run(upstream: .double(options)) { (t: TestGateway) async throws in
+        try await TestGateway.run { (t: TestGateway) async throws in
             let key = try await t.makeKey("one-at-a-time", limits: ["concurrent": 1])
-            async let first = t.synthesize(.synthesis(text: "Takes a while."), key: key)
+            async let first = t.synthesize(.synthesis(text: "Takes a while. [hold]"), key: key)
             #expect(await eventually { t.gateway.meter.views(for: t.gateway.keys.all).contains { $0.name == "one-at-a-time" && $0.inFlight == 1 } })
             let second = try await t.synthesize(.synthesis(text: "Too many."), key: key)
             #expect(second.status == 429 && second.errorCode == "rate_limited")
             #expect(second.header("Retry-After") == "1")
+            t.double!.hold.release()
             #expect(try await first.status == 200)
             #expect(await eventually { t.gateway.meter.views(for: t.gateway.keys.all).contains { $0.name == "one-at-a-time" && $0.inFlight == 0 } })
             #expect(try await t.synthesize(.synthesis(text: "Now again."), key: key).status == 200)

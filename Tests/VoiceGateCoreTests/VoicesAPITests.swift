@@ -100,19 +100,18 @@ struct VoicesAPITests {
     }
 
     @Test func deletingAVoiceAQueuedRequestUsesDoesNotBreakIt() async throws {
-        var options = SovitsDoubleOptions()
-        options.inferenceDelay = .milliseconds(600)
-        try await TestGateway.run(upstream: .double(options)) { (t: TestGateway) async throws in
+        try await TestGateway.run { (t: TestGateway) async throws in
             #expect(try await t.makeVoice("fleeting").status == 201)
             let file = try #require(Self.files(Self.voicesFolder(t)).first)
-            // The first request holds the upstream; the second, on the voice, waits in the queue.
-            async let first = t.synthesize(.synthesis(text: "Hold the line."))
-            try await Task.sleep(for: .milliseconds(150))
+            // The first request holds the upstream (the double holds it until let go); the second, on the voice,
+            // waits in the queue.
+            async let first = t.synthesize(.synthesis(text: "Hold the line. [hold]"))
+            #expect(await eventually { t.gateway.service.queue.snapshot.running == 1 })
             async let second = t.speech(["model": "tts-1", "input": "Still here.", "voice": "fleeting", "response_format": "wav"])
-            try await Task.sleep(for: .milliseconds(150))
             #expect(await eventually { t.gateway.voices.pins.isHeld("voices/" + file) })
             #expect(try await t.request(.DELETE, "/api/v1/voices/fleeting").status == 204)
             #expect(FileManager.default.fileExists(atPath: Self.voicesFolder(t) + "/" + file), "kept while the request needs it")
+            t.double!.hold.release()
             let (a, b) = try await (first, second)
             #expect(a.status == 200 && b.status == 200, "\(String(decoding: b.body, as: UTF8.self))")
             #expect(await eventually { !FileManager.default.fileExists(atPath: Self.voicesFolder(t) + "/" + file) }, "removed once let go")

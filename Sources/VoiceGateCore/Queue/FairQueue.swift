@@ -72,6 +72,7 @@ public final class FairQueue: Sendable {
         var tick: UInt64 = 0
         var rotation = 0
         var switches = 0
+        var granted = 0
         var closed = false
         /// How long a weights switch takes: the first guess until one is measured, then a moving average.
         var switchEstimate: Duration
@@ -178,6 +179,7 @@ public final class FairQueue: Sendable {
 
         mutating func assign(_ waiter: Waiter, to slot: Int) -> (CheckedContinuation<Grant, any Error>, Grant) {
             tick += 1
+            granted += 1
             slots[slot].running += 1
             slots[slot].lastUsed = tick
             var switchTo: ModelWeights?
@@ -285,6 +287,9 @@ public final class FairQueue: Sendable {
 
     /// Waiters per lane, for the console's keys view.
     public var waitingByLane: [String: Int] { state.withLock { $0.lanes.mapValues(\.count) } }
+
+    /// Places handed out since the queue started, in the order they were handed out.
+    public var granted: Int { state.withLock { $0.granted } }
 
     /// Weights switches the queue has ordered since it started.
     public var switches: Int { state.withLock { $0.switches } }
