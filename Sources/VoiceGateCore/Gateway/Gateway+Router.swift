@@ -10,7 +10,8 @@ extension Gateway {
         router.add(middleware: RequestEventMiddleware(recorder: recorder))
         let known = KnownRoutes()
         router.add(middleware: MethodNotAllowedMiddleware(routes: known))
-        let health = HealthController(gateway: self)
+        let health = HealthController(monitor: monitor, pool: pool, version: config.appVersion, startedAt: startedAt,
+                                      embedded: isEmbedded, api: config.sovitsAPI)
         health.addPublicRoutes(to: router)
         DocsController().addRoutes(to: router)
         MetricsController(metrics: metrics, keys: keys, pool: pool, log: log, monitor: monitor, isPublic: config.metricsPublic)

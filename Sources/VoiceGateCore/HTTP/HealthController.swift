@@ -3,7 +3,13 @@ import Hummingbird
 
 /// `GET /health` (public) and `GET {prefix}/voice/health` (keyed), answered from the monitor's last probe.
 struct HealthController {
-    let gateway: Gateway
+    let monitor: HealthMonitor
+    let pool: WorkerPool
+    let version: String
+    let startedAt: Date
+    /// The embedded espeak-ng engine: no upstream to name, and a hint how to get one.
+    let embedded: Bool
+    let api: UpstreamKind
 
     struct HealthResponse: ResponseEncodable {
         let status: String
@@ -51,27 +57,26 @@ struct HealthController {
 
     func addPublicRoutes(to router: Router<GatewayRequestContext>) {
         router.get("health") { _, _ -> EditedResponse<HealthResponse> in
-            let report = gateway.healthReport()
+            let report = HealthReport(snapshot: monitor.snapshot, embeddedEngine: embedded)
             return EditedResponse(status: report.status == .unhealthy ? .serviceUnavailable : .ok, response: HealthResponse(
-                status: report.status.rawValue, version: gateway.config.appVersion, sovits_available: report.upstreamAvailable,
-                uptime_seconds: (Date().timeIntervalSince(gateway.startedAt) * 1000).rounded() / 1000,
-                engine: gateway.service.engineName, upstream: report.upstream.word, message: report.message,
+                status: report.status.rawValue, version: version, sovits_available: report.upstreamAvailable,
+                uptime_seconds: (Date().timeIntervalSince(startedAt) * 1000).rounded() / 1000,
+                engine: pool.workers[0].engine.name, upstream: report.upstream.word, message: report.message,
                 workers_down: report.downWorkers))
         }
     }
 
     func addKeyedRoutes(to group: RouterGroup<GatewayRequestContext>) {
         group.get("voice/health") { _, _ -> VoiceHealthResponse in
-            let snapshot = gateway.monitor.snapshot
-            let queue = gateway.service.queue.snapshot
+            let snapshot = monitor.snapshot
+            let queue = pool.queue.snapshot
             var reason: String?
             if case .down(let why) = snapshot.upstream { reason = why }
-            let embedded = gateway.isEmbedded
             return VoiceHealthResponse(
                 sovits_available: snapshot.upstream.isAvailable && snapshot.gatewayProblem == nil,
-                engine: gateway.service.engineName,
-                api: embedded ? nil : gateway.config.sovitsAPI.rawValue,
-                upstream_url: embedded ? nil : gateway.pool.workers[0].spec.url,
+                engine: pool.workers[0].engine.name,
+                api: embedded ? nil : api.rawValue,
+                upstream_url: embedded ? nil : pool.workers[0].spec.url,
                 state: snapshot.upstream.word,
                 summary: snapshot.upstream.summary,
                 latency_ms: snapshot.lastLatency.map { ($0 * 10000).rounded() / 10 },
@@ -80,7 +85,7 @@ struct HealthController {
                 last_checked: snapshot.lastChecked.map { ISO8601DateFormatter().string(from: $0) },
                 queue: QueueInfo(running: queue.running, waiting: queue.waiting, max_concurrency: queue.maxConcurrency,
                                  queue_max: queue.maxWaiting),
-                workers: gateway.pool.snapshots.map { w in
+                workers: pool.snapshots.map { w in
                     var reason: String?
                     if case .down(let why) = w.health { reason = why }
                     let latency: Double? = if case .up(let l) = w.health { (l * 10000).rounded() / 10 } else { nil }
