@@ -73,6 +73,28 @@ struct WorkerConfigTests {
         await #expect(throws: ConfigError.self) { try await WorkerCatalog.load(config: try GatewayConfig.from(["WORKERS_FILE": path])) }
     }
 
+    /// swift-configuration's optional getters would read a mistyped value as absent: the default, silently.
+    @Test(arguments: [
+        ("workers.yaml", "workers: [gpu1]\ngpu1:\n  url: http://x:1\n  concurrency: two\n", "gpu1.concurrency must be a whole number"),
+        ("workers.yaml", "workers: [gpu1]\ngpu1:\n  url: http://x:1\n  tags: fast\n", "gpu1.tags must be a list"),
+        ("workers.yaml", "workers: [gpu1]\ngpu1:\n  url: [http://x:1]\n", "gpu1.url must be a string"),
+        ("workers.json", #"{"workers": ["a"], "a": {"url": "http://x:1", "concurrency": "2"}}"#, "a.concurrency must be a whole number"),
+        ("workers.json", #"{"workers": ["a"], "a": {"url": "http://x:1", "ref_path": 7}}"#, "a.ref_path must be a string"),
+    ])
+    func aMistypedValueIsNamedNotDefaulted(file: String, text: String, message: String) async throws {
+        let path = try Self.file(file, text)
+        let error = await #expect(throws: ConfigError.self) { try await WorkerCatalog.load(config: try GatewayConfig.from(["WORKERS_FILE": path])) }
+        #expect(error?.description.contains(message) == true, "\(String(describing: error))")
+    }
+
+    @Test func aMistypedOverrideFromTheEnvironmentIsNamedToo() async throws {
+        let path = try Self.file("workers.yaml", "workers: [gpu1]\ngpu1:\n  url: http://x:1\n  concurrency: 2\n")
+        let error = await #expect(throws: ConfigError.self) {
+            try await WorkerCatalog.load(config: try GatewayConfig.from(["WORKERS_FILE": path]), environment: ["GPU1_CONCURRENCY": "lots"])
+        }
+        #expect(error?.description.contains("gpu1.concurrency must be a whole number") == true, "\(String(describing: error))")
+    }
+
     @Test func aMissingFileIsNamed() async throws {
         let config = try GatewayConfig.from(["WORKERS_FILE": "/nonexistent/workers.yaml"])
         let error = await #expect(throws: ConfigError.self) { try await WorkerCatalog.load(config: config) }

@@ -69,20 +69,52 @@ public enum WorkerCatalog {
         for name in names {
             guard WorkerSpec.isValidName(name) else { throw fail("worker name \(name.debugDescription) must be 1-64 of A-Z a-z 0-9 _ -") }
             guard !specs.contains(where: { $0.name == name }) else { throw fail("worker \(name) is listed twice") }
-            let table = reader.scoped(to: ConfigKey([name]))
-            guard let url = table.string(forKey: "url").flatMap(WorkerSpec.normalizedURL) else {
+            let table = TypedTable(reader: reader.scoped(to: ConfigKey([name])), name: name, fail: fail)
+            guard let url = try table.string("url").flatMap(WorkerSpec.normalizedURL) else {
                 throw fail("\(name).url must be an http(s) URL")
             }
-            let concurrency = table.int(forKey: "concurrency") ?? defaultConcurrency
+            let concurrency = try table.int("concurrency") ?? defaultConcurrency
             guard (1...64).contains(concurrency) else { throw fail("\(name).concurrency must be 1 to 64: \(concurrency)") }
-            let gpt = table.string(forKey: "gpt_weights")
-            let sovits = table.string(forKey: "sovits_weights")
+            let gpt = try table.string("gpt_weights")
+            let sovits = try table.string("sovits_weights")
             guard (gpt == nil) == (sovits == nil) else {
                 throw fail("\(name) gives one of gpt_weights and sovits_weights: give both or neither")
             }
-            specs.append(WorkerSpec(name: name, url: url, refPath: table.string(forKey: "ref_path"), concurrency: concurrency,
-                                    weights: ModelWeights.pair(gpt: gpt, sovits: sovits), tags: table.stringArray(forKey: "tags") ?? []))
+            specs.append(WorkerSpec(name: name, url: url, refPath: try table.string("ref_path"), concurrency: concurrency,
+                                    weights: ModelWeights.pair(gpt: gpt, sovits: sovits), tags: try table.stringArray("tags") ?? []))
         }
         return specs
+    }
+}
+
+/// One worker's table. swift-configuration's optional getters answer nil both for a missing key and for a value of
+/// another type; a mistyped value (`concurrency: two`) must stop the start with its key named, not become the default.
+private struct TypedTable {
+    let reader: ConfigReader
+    let name: String
+    let fail: (String) -> ConfigError
+
+    func string(_ key: String) throws -> String? {
+        if let value = reader.string(forKey: ConfigKey([key])) { return value }
+        return try absent(key, "a string")
+    }
+
+    func int(_ key: String) throws -> Int? {
+        if let value = reader.int(forKey: ConfigKey([key])) { return value }
+        return try absent(key, "a whole number")
+    }
+
+    func stringArray(_ key: String) throws -> [String]? {
+        if let value = reader.stringArray(forKey: ConfigKey([key])) { return value }
+        return try absent(key, "a list")
+    }
+
+    /// Nil when the key has no value of any type; otherwise the value is of the wrong type.
+    private func absent<T>(_ key: String, _ expected: String) throws -> T? {
+        let k = ConfigKey([key])
+        let present = reader.string(forKey: k) != nil || reader.int(forKey: k) != nil || reader.double(forKey: k) != nil
+            || reader.bool(forKey: k) != nil || reader.stringArray(forKey: k) != nil
+        if present { throw fail("\(name).\(key) must be \(expected)") }
+        return nil
     }
 }

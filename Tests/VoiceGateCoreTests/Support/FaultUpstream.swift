@@ -108,7 +108,8 @@ private final class FaultHandler: ChannelInboundHandler, @unchecked Sendable {
             send(context, Array("HTTP/1.1 200 OK\r\nContent-Type: audio/wav\r\nContent-Length: 64044\r\n\r\n".utf8) + wav)
             // SO_LINGER 0: close() sends a reset, not a FIN.
             let provider = context.channel as? any SocketOptionProvider
-            provider!.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in context.close(promise: nil) }
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            provider!.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in bound.value.close(promise: nil) }
         case .garbage:
             send(context, Array("SSH-2.0-OpenSSH_9.2p1\r\n".utf8) + [0, 0xFF, 0x13, 0x37])
             context.close(promise: nil)
