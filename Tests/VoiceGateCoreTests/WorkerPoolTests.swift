@@ -45,6 +45,14 @@ import Testing
             #expect(servers.reduce(0) { $0 + $1.double.recorder.stats.ttsRequests } == 12)
             let list = try await Self.workers(t)
             #expect(list.map { $0["done"] as? Int ?? 0 }.reduce(0, +) == 12)
+            // The history names the worker of each synthesis and filters by it.
+            for (worker, server) in zip(t.gateway.pool.workers, servers) {
+                let page = try await t.request(.GET, "/api/v1/history?worker=\(worker.name)&limit=100")
+                let rows = page.json["items"] as? [[String: Any]] ?? []
+                #expect(rows.count == server.double.recorder.stats.ttsRequests, "\(worker.name)")
+                #expect(rows.allSatisfy { $0["worker"] as? String == worker.name })
+            }
+            #expect(try await t.request(.GET, "/api/v1/history?worker=../gpu").errorCode == "invalid_parameter")
         }
         await Self.stop(servers)
     }

@@ -22,6 +22,7 @@ fuzz { data, count in
             let query = try HistoryController.query(string: String(decoding: rest, as: UTF8.self))
             if !(1...HistoryController.maxLimit).contains(query.limit) { violated("accepted limit \(query.limit)") }
             if let before = query.before, before <= 0 { violated("accepted cursor \(before)") }
+            if let worker = query.worker, !WorkerSpec.isValidName(worker) { violated("accepted the worker \(worker.debugDescription)") }
         }
     } catch let error as GatewayError {
         if error.statusCode != 400 { violated("answered \(error.statusCode) to bad input") }

@@ -65,13 +65,17 @@ struct HistoryController {
 
     static func query(_ parameters: Hummingbird.Parameters) throws -> HistoryQuery {
         var query = HistoryQuery()
-        for name in parameters.map({ String($0.key) }) where !["key", "status", "since", "until", "limit", "cursor"].contains(name) {
-            throw GatewayError.invalid("unknown_parameter", "\(name) is not a history parameter (known: key, status, since, until, limit, cursor)")
+        for name in parameters.map({ String($0.key) }) where !["key", "status", "worker", "since", "until", "limit", "cursor"].contains(name) {
+            throw GatewayError.invalid("unknown_parameter", "\(name) is not a history parameter (known: key, status, worker, since, until, limit, cursor)")
         }
         if let key = parameters.get("key"), !key.isEmpty { query.key = key }
         if let status = parameters.get("status") {
             guard let n = Int(status), (100...599).contains(n) else { throw invalid("status", "an HTTP status from 100 to 599") }
             query.status = n
+        }
+        if let worker = parameters.get("worker"), !worker.isEmpty {
+            guard WorkerSpec.isValidName(worker) else { throw invalid("worker", "a worker's name (1-64 of A-Z a-z 0-9 _ -)") }
+            query.worker = worker
         }
         if let since = parameters.get("since") { query.since = try date(since, "since") }
         if let until = parameters.get("until") { query.until = try date(until, "until") }

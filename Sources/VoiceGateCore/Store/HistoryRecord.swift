@@ -59,15 +59,19 @@ public struct HistoryRecord: Sendable, Equatable {
 public struct HistoryQuery: Sendable, Equatable {
     public var key: String?
     public var status: Int?
+    /// Only what this worker served.
+    public var worker: String?
     public var since: Date?
     public var until: Date?
     public var limit: Int = 50
     /// Rows older than this id.
     public var before: Int64?
 
-    public init(key: String? = nil, status: Int? = nil, since: Date? = nil, until: Date? = nil, limit: Int = 50, before: Int64? = nil) {
+    public init(key: String? = nil, status: Int? = nil, worker: String? = nil, since: Date? = nil, until: Date? = nil,
+                limit: Int = 50, before: Int64? = nil) {
         self.key = key
         self.status = status
+        self.worker = worker
         self.since = since
         self.until = until
         self.limit = limit

@@ -147,6 +147,7 @@ final class SQLGatewayStore: GatewayStore, VoiceStore {
         let select = db.select().column("*").from("synthesis_history")
         if let key = query.key { select.where("key_name", .equal, key) }
         if let status = query.status { select.where("status", .equal, status) }
+        if let worker = query.worker { select.where("worker", .equal, worker) }
         if let since = query.since { select.where("time_ms", .greaterThanOrEqual, Self.millis(since)) }
         if let until = query.until { select.where("time_ms", .lessThan, Self.millis(until)) }
         if let before = query.before { select.where("id", .lessThan, before) }
