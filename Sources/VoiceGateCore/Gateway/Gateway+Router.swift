@@ -10,8 +10,8 @@ extension Gateway {
         router.add(middleware: RequestEventMiddleware(recorder: recorder))
         let known = KnownRoutes()
         router.add(middleware: MethodNotAllowedMiddleware(routes: known))
-        let health = HealthController(monitor: monitor, pool: pool, version: config.appVersion, startedAt: startedAt,
-                                      embedded: isEmbedded, api: config.sovitsAPI)
+        let health = HealthController(monitor: monitor, pool: pool, engineName: service.engineName, version: config.appVersion,
+                                      startedAt: startedAt, embedded: isEmbedded, api: config.sovitsAPI)
         health.addPublicRoutes(to: router)
         DocsController().addRoutes(to: router)
         MetricsController(metrics: metrics, keys: keys, pool: pool, log: log, monitor: monitor, isPublic: config.metricsPublic)

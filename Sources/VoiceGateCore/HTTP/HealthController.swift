@@ -5,6 +5,7 @@ import Hummingbird
 struct HealthController {
     let monitor: HealthMonitor
     let pool: WorkerPool
+    let engineName: String
     let version: String
     let startedAt: Date
     /// The embedded espeak-ng engine: no upstream to name, and a hint how to get one.
@@ -61,7 +62,7 @@ struct HealthController {
             return EditedResponse(status: report.status == .unhealthy ? .serviceUnavailable : .ok, response: HealthResponse(
                 status: report.status.rawValue, version: version, sovits_available: report.upstreamAvailable,
                 uptime_seconds: (Date().timeIntervalSince(startedAt) * 1000).rounded() / 1000,
-                engine: pool.workers[0].engine.name, upstream: report.upstream.word, message: report.message,
+                engine: engineName, upstream: report.upstream.word, message: report.message,
                 workers_down: report.downWorkers))
         }
     }
@@ -74,7 +75,7 @@ struct HealthController {
             if case .down(let why) = snapshot.upstream { reason = why }
             return VoiceHealthResponse(
                 sovits_available: snapshot.upstream.isAvailable && snapshot.gatewayProblem == nil,
-                engine: pool.workers[0].engine.name,
+                engine: engineName,
                 api: embedded ? nil : api.rawValue,
                 upstream_url: embedded ? nil : pool.workers[0].spec.url,
                 state: snapshot.upstream.word,

@@ -74,7 +74,7 @@ struct HistoryController {
             query.status = n
         }
         if let worker = parameters.get("worker"), !worker.isEmpty {
-            guard WorkerSpec.isValidName(worker) else { throw invalid("worker", "a worker's name (1-64 of A-Z a-z 0-9 _ -)") }
+            guard WorkerSpec.isValidName(worker) else { throw invalid("worker", "a worker's name (\(WorkerSpec.nameRule))") }
             query.worker = worker
         }
         if let since = parameters.get("since") { query.since = try date(since, "since") }

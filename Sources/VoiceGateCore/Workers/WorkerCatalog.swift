@@ -67,7 +67,7 @@ public enum WorkerCatalog {
         guard !names.isEmpty else { throw fail("`workers` names no worker") }
         var specs: [WorkerSpec] = []
         for name in names {
-            guard WorkerSpec.isValidName(name) else { throw fail("worker name \(name.debugDescription) must be 1-64 of A-Z a-z 0-9 _ -") }
+            guard WorkerSpec.isValidName(name) else { throw fail("worker name \(name.debugDescription) must be \(WorkerSpec.nameRule)") }
             guard !specs.contains(where: { $0.name == name }) else { throw fail("worker \(name) is listed twice") }
             let table = TypedTable(reader: reader.scoped(to: ConfigKey([name])), name: name, fail: fail)
             guard let url = try table.string("url").flatMap(WorkerSpec.normalizedURL) else {

@@ -25,6 +25,9 @@ public struct WorkerSpec: Sendable, Equatable {
     /// Same rule as voice names: a worker's name is part of admin URLs, never of a path on disk.
     public static func isValidName(_ name: String) -> Bool { VoiceRecord.isValidName(name) }
 
+    /// `isValidName`'s rule, as error messages say it.
+    public static let nameRule = "1-64 of A-Z a-z 0-9 _ -"
+
     /// An http(s) URL without its trailing slash, or nil.
     static func normalizedURL(_ text: String) -> String? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
