@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 import VoiceGateCore
 
@@ -36,13 +37,19 @@ struct GatewayRunner {
     }
 
     /// The gateway for `config`, or one clear line and exit 1.
+    /// Raises the soft descriptor limit to the hard one first: the connection limits are derived from it.
     static func makeGateway(_ config: GatewayConfig, logger: Logger) async -> Gateway {
+        let descriptors = DescriptorLimit.raiseSoftToHard()
+        raisedDescriptors.withLock { $0 = descriptors.before }
         do {
-            return try await Gateway(config: config, logger: logger)
+            return try await Gateway(config: config, logger: logger, descriptorLimit: descriptors.after.soft)
         } catch {
             VoiceGateCommand.fail("\(error)")
         }
     }
+
+    /// The soft limit before `makeGateway` raised it, for the startup log.
+    private static let raisedDescriptors = Mutex<DescriptorLimit?>(nil)
 
     static func logStartup(_ gateway: Gateway, logger: Logger) {
         let c = gateway.config
@@ -54,6 +61,11 @@ struct GatewayRunner {
         } else {
             logger.info("\(gateway.keyDescription)")
         }
+        let now = DescriptorLimit.current()
+        let before = raisedDescriptors.withLock { $0 } ?? now
+        let limits = gateway.connections.limits
+        let descriptors = before.soft == now.soft ? "\(now.soft) (hard \(now.hard))" : "raised from \(before.soft) to \(now.soft) (the hard limit)"
+        logger.info("file descriptors: \(descriptors); up to \(limits.maxConnections) client connections, \(limits.maxPerClient) per address, request heads within \(DecimalText.format(limits.headerTimeout, places: 1, trimmingZeros: true)) s")
         logger.info("keys, usage and history in \(gateway.storeLocation.description)")
         logger.info("references stored in \(gateway.references.directory) (upstream sees \(c.upstreamRefDir)); queue: \(c.maxConcurrency) at a time, \(c.queueMax) waiting")
     }

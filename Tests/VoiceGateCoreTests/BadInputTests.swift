@@ -193,6 +193,12 @@ struct BadInputTests {
             #expect(await eventually(timeout: 5) { !channel.isActive })
             #expect(await eventually { Self.incomingFiles(t).filter { $0.hasSuffix(".part") }.isEmpty })
             #expect(t.double?.recorder.stats.ttsRequests == 0)
+            // The client's timeout, in the log as such: not an internal error.
+            #expect(await eventually { t.gateway.log.events().contains { $0.errorCode == "client_timeout" } })
+            let event = try #require(t.gateway.log.events().first { $0.errorCode == "client_timeout" })
+            #expect(event.status == 408)
+            #expect(event.message?.contains("CLIENT_IDLE_TIMEOUT") == true)
+            #expect(t.gateway.connections.snapshot.timedOut[.body] == 1)
         }
     }
 
@@ -262,28 +268,14 @@ struct BadInputTests {
     /// A raw connection to the gateway, for clients that misbehave in ways an HTTP client will not: it sends
     /// bytes as given, and its `Collector` keeps what comes back.
     static func connect(_ t: TestGateway) async throws -> (channel: any Channel, received: Collector) {
-        let port = Int(t.baseURL.split(separator: ":").last!)!
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelInitializer { $0.pipeline.addHandler(Collector()) }
-            .connect(host: "127.0.0.1", port: port).get()
-        return (channel, try await channel.pipeline.handler(type: Collector.self).get())
+        let raw = try await RawConnection.open(port: t.port)
+        return (raw.channel, raw.received)
     }
 
     /// The head of a keyed synthesis upload; `framing` is its Content-Length or Transfer-Encoding line(s).
     static func uploadHead(contentType: String, framing: String) -> ByteBuffer {
         ByteBuffer(string: "POST /api/v1/voice/synthesize HTTP/1.1\r\nHost: x\r\nX-API-Key: \(TestGateway.apiKey)\r\n"
                    + "Content-Type: \(contentType)\r\n\(framing)\r\n")
-    }
-
-    /// Collects what a raw connection receives, as text.
-    final class Collector: ChannelInboundHandler, Sendable {
-        typealias InboundIn = ByteBuffer
-        private let received = Mutex("")
-        var text: String { received.withLock { $0 } }
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            let buffer = unwrapInboundIn(data)
-            received.withLock { $0 += String(buffer: buffer) }
-        }
     }
 
     @Test func aWrongOrMissingKeyIs401AndTheKeyIsNeverLogged() async throws {

@@ -11,7 +11,8 @@ struct ConsoleWorkersViewTests {
     @Test(arguments: [(80, 24), (120, 40)])
     func theViewShowsEachWorkerAndDrainsTheSelectedOne(width: Int, height: Int) async throws {
         let server = try await SovitsDoubleServer.start(SovitsDouble())
-        let dead = "http://127.0.0.1:\(try TestGateway.unusedPort())"
+        let closed = try ClosedPort()
+        let dead = "http://127.0.0.1:\(closed.port)"
         try await TestGateway.run(upstream: .workers([server.url, dead])) { t in
             let pool = t.gateway.pool
             #expect(await eventually { pool.workers[1].health != .unknown && pool.workers[0].health != .unknown })
@@ -48,6 +49,7 @@ struct ConsoleWorkersViewTests {
                 #expect(busy.contains(cell), "\(cell) in \(busy)")
             }
             #expect(row(pool.workers[1].name).contains("DOWN (refused)"))
+            withExtendedLifetime(closed) {}
             #expect(canvas.contains("Workers (2)"))
             #expect(canvas.row(height - 1).contains("d: drain"))
 

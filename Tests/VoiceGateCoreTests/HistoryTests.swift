@@ -91,8 +91,25 @@ struct HistoryTests {
         fresh.time = Date()
         fresh.requestID = "fresh"
         try await store.appendHistory([old, fresh])
-        #expect(try await store.pruneHistory(before: Date().addingTimeInterval(-30 * 86400)) == 1)
+        #expect(try await store.pruneHistory(before: Date().addingTimeInterval(-30 * 86400), keepingAtMost: 1000) == 1)
         #expect(try await store.history(HistoryQuery()).map(\.requestID) == ["fresh"])
+        try await store.close()
+    }
+
+    @Test func beyondTheRowLimitTheOldestGoInBatches() async throws {
+        let store = try await StoreLocation.sqlite(path: TestGateway.makeDataDir() + "/h.db").open(logger: .init(label: "t"))
+        let rows = (0..<12_000).map { i in
+            HistoryRecord(time: Date(), requestID: "r\(i)", keyName: "k", client: "c", engine: "e", language: nil, textLength: 1,
+                          textHash: nil, text: nil, referenceHash: nil, status: 200, errorCode: nil, queueWait: nil,
+                          timeToFirstByte: nil, upstreamTime: nil, audioSeconds: nil, bytesSent: 0)
+        }
+        try await store.appendHistory(rows)
+        #expect(try await store.pruneHistory(before: Date().addingTimeInterval(-86400), keepingAtMost: 500) == 11_500)
+        var query = HistoryQuery()
+        query.limit = 1000
+        let kept = try await store.history(query).map(\.requestID)
+        #expect(kept.count == 500 && kept.contains("r11999") && kept.contains("r11500") && !kept.contains("r11499"))
+        #expect(try await store.pruneHistory(before: Date().addingTimeInterval(-86400), keepingAtMost: 500) == 0)
         try await store.close()
     }
 }

@@ -39,10 +39,21 @@ public struct GatewayConfig: Sendable {
     /// A connection that sends nothing for this long is closed: a kept-alive one, or an upload that stalled
     /// (its partial file is removed). Waiting for the upstream does not count: the request has been read.
     public var clientIdleTimeout: Double = 60
+    /// `CLIENT_HEADER_TIMEOUT`: a request head must be complete this long after the connection opened (or its
+    /// next request began), however slowly it trickles in.
+    public var clientHeaderTimeout: Double = 20
+    /// `CLIENT_BODY_MIN_RATE`: bytes a second below which an upload may lose its place to a newcomer at `MAX_CONNECTIONS`.
+    public var clientBodyMinRate = 1024
+    /// `MAX_CONNECTIONS`: open client connections in all; nil derives it from the descriptor limit.
+    public var maxConnections: Int?
+    /// `MAX_CONNECTIONS_PER_CLIENT`: open connections from one address; nil is a quarter of `MAX_CONNECTIONS`.
+    public var maxConnectionsPerClient: Int?
     public var espeakCommand = "espeak-ng"
     /// Where keys, usage and history live; nil means `sqlite://DATA_DIR/voicegate.db`.
     public var storeURL: String?
     public var historyDays = 30
+    /// `HISTORY_MAX_ROWS`: the newest rows kept whatever their age, so a busy gateway's history has a size.
+    public var historyMaxRows = 1_000_000
     public var historyStoreText = false
     public var metricsPublic = false
     /// `VOICE_ALIASES`: OpenAI's voice names (or any) mapped to saved voices.
@@ -66,7 +77,8 @@ public struct GatewayConfig: Sendable {
         "SOVITS_TIMEOUT", "MAX_UPLOAD_SIZE", "ALLOWED_AUDIO_FORMATS", "LOG_LEVEL", "HOST", "PORT", "SOVITS_API",
         "SOVITS_REF_DIR", "SOVITS_REF_PATH", "SOVITS_MAX_CONCURRENCY", "QUEUE_MAX", "QUEUE_TIMEOUT",
         "REF_MIN_SECONDS", "REF_MAX_SECONDS", "DATA_DIR", "HEALTH_INTERVAL", "SHUTDOWN_GRACE", "CLIENT_IDLE_TIMEOUT",
-        "ESPEAK_COMMAND", "STORE_URL", "HISTORY_DAYS", "HISTORY_STORE_TEXT", "METRICS_PUBLIC", "VOICE_ALIASES", "PUBLIC_VOICE_LIST",
+        "CLIENT_HEADER_TIMEOUT", "CLIENT_BODY_MIN_RATE", "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_CLIENT",
+        "ESPEAK_COMMAND", "STORE_URL", "HISTORY_DAYS", "HISTORY_MAX_ROWS", "HISTORY_STORE_TEXT", "METRICS_PUBLIC", "VOICE_ALIASES", "PUBLIC_VOICE_LIST",
         "SOVITS_WORKERS", "WORKERS_FILE", "WORKER_POLICY",
     ]
 
@@ -135,10 +147,17 @@ public struct GatewayConfig: Sendable {
         if let x = v("HEALTH_INTERVAL") { c.healthInterval = try seconds(x, "HEALTH_INTERVAL") }
         if let x = v("SHUTDOWN_GRACE") { c.shutdownGrace = try seconds(x, "SHUTDOWN_GRACE", allowZero: true) }
         if let x = v("CLIENT_IDLE_TIMEOUT") { c.clientIdleTimeout = try seconds(x, "CLIENT_IDLE_TIMEOUT") }
+        if let x = v("CLIENT_HEADER_TIMEOUT") { c.clientHeaderTimeout = try seconds(x, "CLIENT_HEADER_TIMEOUT") }
+        if let x = v("CLIENT_BODY_MIN_RATE") { c.clientBodyMinRate = try int(x, "CLIENT_BODY_MIN_RATE", min: 0, max: 1 << 30) }
+        if let x = v("MAX_CONNECTIONS"), !x.isEmpty { c.maxConnections = try int(x, "MAX_CONNECTIONS", min: 1, max: 1_000_000) }
+        if let x = v("MAX_CONNECTIONS_PER_CLIENT"), !x.isEmpty {
+            c.maxConnectionsPerClient = try int(x, "MAX_CONNECTIONS_PER_CLIENT", min: 1, max: 1_000_000)
+        }
         if let x = v("ESPEAK_COMMAND"), !x.isEmpty { c.espeakCommand = x }
         if let x = v("STORE_URL"), !x.isEmpty { c.storeURL = x }
         _ = try c.storeLocation
         if let x = v("HISTORY_DAYS") { c.historyDays = try int(x, "HISTORY_DAYS", min: 1, max: 36500) }
+        if let x = v("HISTORY_MAX_ROWS") { c.historyMaxRows = try int(x, "HISTORY_MAX_ROWS", min: 1000, max: 1_000_000_000) }
         if let x = v("HISTORY_STORE_TEXT") { c.historyStoreText = try bool(x, "HISTORY_STORE_TEXT") }
         if let x = v("METRICS_PUBLIC") { c.metricsPublic = try bool(x, "METRICS_PUBLIC") }
         if let x = v("VOICE_ALIASES") { c.voiceAliases = try VoiceAliases.parse(x).get() }
@@ -164,6 +183,20 @@ public struct GatewayConfig: Sendable {
 
     /// The reference folder as the upstream sees it.
     public var upstreamRefDir: String { refPath ?? absoluteRefDir }
+
+    /// The connection limits under `descriptorLimit` (the soft `RLIMIT_NOFILE` once raised): what is set, else
+    /// derived from it. A `MAX_CONNECTIONS` above what the limit allows is an error, not a crash waiting for a flood.
+    public func connectionLimits(descriptorLimit: Int) throws -> ConnectionLimits {
+        let ceiling = ConnectionLimits.ceiling(descriptorLimit: descriptorLimit)
+        if let maxConnections, maxConnections > ceiling {
+            throw ConfigError("MAX_CONNECTIONS=\(maxConnections) leaves too few of the \(descriptorLimit) file descriptors "
+                + "(RLIMIT_NOFILE) for uploads and the gateway itself: at most \(ceiling), or raise the limit (systemd: LimitNOFILE=)")
+        }
+        let total = maxConnections ?? ConnectionLimits.defaultMaxConnections(descriptorLimit: descriptorLimit)
+        return ConnectionLimits(maxConnections: total,
+                                maxPerClient: min(total, maxConnectionsPerClient ?? ConnectionLimits.defaultMaxPerClient(maxConnections: total)),
+                                headerTimeout: clientHeaderTimeout, idleTimeout: clientIdleTimeout, bodyMinRate: clientBodyMinRate)
+    }
 
     public var storeLocation: StoreLocation {
         get throws { try StoreLocation.parse(storeURL, dataDir: dataDir) }

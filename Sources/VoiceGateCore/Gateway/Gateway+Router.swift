@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import NIOCore
 
 extension Gateway {
@@ -14,7 +15,8 @@ extension Gateway {
                                       startedAt: startedAt, embedded: isEmbedded, api: config.sovitsAPI)
         health.addPublicRoutes(to: router)
         DocsController().addRoutes(to: router)
-        MetricsController(metrics: metrics, keys: keys, pool: pool, log: log, monitor: monitor, isPublic: config.metricsPublic)
+        MetricsController(metrics: metrics, keys: keys, pool: pool, log: log, monitor: monitor, connections: connections,
+                          isPublic: config.metricsPublic)
             .addRoutes(to: router)
         let api = router.group(RouterPath(config.apiPrefix)).add(middleware: APIKeyMiddleware(keys: keys))
         health.addKeyedRoutes(to: api)
@@ -38,12 +40,23 @@ extension Gateway {
         -> some ApplicationProtocol {
         Application(
             router: makeRouter(),
-            server: .http1(configuration: .init(additionalChannelHandlers: [ProtocolErrorBody(), ExpectContinueHandler(), ClientCloseDetector(),
-                                                                            UnreadBodyLimiter()],
-                                                idleTimeout: .milliseconds(Int64(config.clientIdleTimeout * 1000)))),
+            server: guardedHTTP1(),
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "VoiceGate/\(Self.version)"),
             onServerRunning: onServerRunning,
             logger: logger
         )
+    }
+
+    /// HTTP/1 behind the connection limits; the client deadlines (`ClientDeadlineHandler`) replace Hummingbird's
+    /// idle timeout, which cannot tell a slow request head from a kept-alive connection.
+    private func guardedHTTP1() -> HTTPServerBuilder {
+        let gate = connections
+        return HTTPServerBuilder { responder in
+            let configuration = HTTP1Channel.Configuration(
+                additionalChannelHandlers: [RequestPhaseHandler(), ProtocolErrorBody(), ExpectContinueHandler(), ClientCloseDetector(),
+                                            UnreadBodyLimiter()],
+                idleTimeout: nil)
+            return GuardedHTTP1Channel(http: HTTP1Channel(responder: responder, configuration: configuration), gate: gate)
+        }
     }
 }

@@ -26,15 +26,19 @@ public final class Gateway: Sendable {
     public let voices: VoiceLibrary
     public let storeLocation: StoreLocation
     let metrics: GatewayMetrics
+    /// Open client connections against `MAX_CONNECTIONS` and `MAX_CONNECTIONS_PER_CLIENT`.
+    public let connections: ConnectionGate
     let history: HistoryWriter
     let storeSync: StoreSync
     public let startedAt = Date()
     let httpClient: HTTPClient?
     let logger: Logger
 
-    public init(config: GatewayConfig, logger: Logger) async throws {
+    /// `descriptorLimit`: the soft `RLIMIT_NOFILE` the connection limits are derived from (the process's own).
+    public init(config: GatewayConfig, logger: Logger, descriptorLimit: Int = DescriptorLimit.current().soft) async throws {
         self.config = config
         self.logger = logger
+        connections = ConnectionGate(limits: try config.connectionLimits(descriptorLimit: descriptorLimit), logger: logger)
         let (apiKey, keySource) = try APIKeyStore.resolve(config: config)
         self.keySource = keySource
         references = ReferenceStore(directory: config.absoluteRefDir)
@@ -80,7 +84,8 @@ public final class Gateway: Sendable {
         metrics = GatewayMetrics()
         history = HistoryWriter()
         recorder = RequestRecorder(log: log, metrics: metrics, history: history, logger: logger)
-        storeSync = StoreSync(store: database, keys: keys, meter: meter, history: history, historyDays: config.historyDays, logger: logger)
+        storeSync = StoreSync(store: database, keys: keys, meter: meter, history: history, historyDays: config.historyDays,
+                              historyMaxRows: config.historyMaxRows, logger: logger)
     }
 
     public var isEmbedded: Bool { pool.workers[0].engine is EspeakEngine }

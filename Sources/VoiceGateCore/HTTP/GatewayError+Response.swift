@@ -93,7 +93,12 @@ extension GatewayError: HTTPResponseError {
         case let error as HTTPParserError:
             // The request's own framing broke while its body was read (the upstream's is mapped where it is read).
             return GatewayError(400, "bad_request", "the request's body broke off before its Content-Length or last chunk (\(error.debugDescription))")
+        case let error as ClientTimeout: return GatewayError(408, "client_timeout", error.description)
         case is CancellationError: return GatewayError(499, "client_closed", "the client closed the connection")
+        case let error as ChannelError where [.ioOnClosedChannel, .alreadyClosed, .outputClosed, .eof].contains(error):
+            return GatewayError(499, "client_closed", "the client closed the connection")
+        case let error as IOError where [EPIPE, ECONNRESET].contains(error.errnoCode):
+            return GatewayError(499, "client_closed", "the client closed the connection")
         default: return .internalError("unexpected error: \(error)")
         }
     }

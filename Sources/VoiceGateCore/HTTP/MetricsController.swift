@@ -7,6 +7,7 @@ struct MetricsController {
     let pool: WorkerPool
     let log: RequestLog
     let monitor: HealthMonitor
+    let connections: ConnectionGate
     let isPublic: Bool
 
     func addRoutes(to router: Router<GatewayRequestContext>) {
@@ -20,7 +21,8 @@ struct MetricsController {
             for key in keys.all where key.enabled { byRole[key.role, default: 0] += 1 }
             let snapshot = monitor.snapshot
             let text = metrics.render(queue: pool.queue.snapshot, inFlight: log.inFlight,
-                                      upstreamUp: snapshot.upstream.isAvailable, keysByRole: byRole, workers: pool.snapshots)
+                                      upstreamUp: snapshot.upstream.isAvailable, keysByRole: byRole, workers: pool.snapshots,
+                                      connections: connections.snapshot)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: .init(string: text)))
         }

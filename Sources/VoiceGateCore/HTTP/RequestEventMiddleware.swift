@@ -29,33 +29,55 @@ struct RequestEventMiddleware: RouterMiddleware {
         var event = RequestEvent(time: Date(), id: id, client: context.clientDescription, method: request.method.rawValue,
                                  path: request.uri.path, status: Int(response.status.code), latency: 0, bytes: 0,
                                  errorCode: failure?.code, message: failure?.message)
-        let exchange = context.exchange
         event.route = context.endpointPath
-        let unfinished = event
+        let pending = PendingRequestEvent(event, started: started, exchange: context.exchange, recorder: recorder)
         let body = response.body
-        let recorder = self.recorder
         response.body = ResponseBody(contentLength: body.contentLength) { writer in
-            let counter = ByteCounter()
-            func finish(_ outcome: GatewayError?) {
-                var event = unfinished
-                event.bytes = counter.value
-                if let outcome {
-                    event.errorCode = outcome.code
-                    event.message = outcome.message
-                }
-                event.key = exchange.key?.name
-                event.synthesis = exchange.trace?.current
-                recorder.finished(event, started: started)
-            }
             do {
-                try await body.write(CountingWriter(parent: writer, counter: counter))
+                try await body.write(CountingWriter(parent: writer, counter: pending.bytes))
             } catch {
-                finish(GatewayError.from(error))
+                pending.finish(GatewayError.from(error))
                 throw error
             }
-            finish(nil)
+            pending.finish(nil)
         }
         return response
+    }
+}
+
+/// A request whose answer is being written: recorded once, when its body has been written or has failed, or,
+/// should the server drop the answer unwritten (the connection closed first), when the answer is released.
+final class PendingRequestEvent: Sendable {
+    private let event: RequestEvent
+    private let started: ContinuousClock.Instant
+    private let exchange: RequestExchange
+    private let recorder: RequestRecorder
+    private let done = Atomic<Bool>(false)
+    let bytes = ByteCounter()
+
+    init(_ event: RequestEvent, started: ContinuousClock.Instant, exchange: RequestExchange, recorder: RequestRecorder) {
+        self.event = event
+        self.started = started
+        self.exchange = exchange
+        self.recorder = recorder
+    }
+
+    func finish(_ outcome: GatewayError?) {
+        guard !done.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        var event = self.event
+        event.bytes = bytes.value
+        if let outcome, event.errorCode == nil { // the first failure says why; writing its answer may fail after it
+            event.errorCode = outcome.code
+            event.message = outcome.message
+        }
+        event.key = exchange.key?.name
+        event.synthesis = exchange.trace?.current
+        recorder.finished(event, started: started)
+    }
+
+    deinit {
+        // Unwritten: a failure keeps its own code; an answer nobody received is the client's leaving.
+        finish(event.errorCode == nil ? GatewayError(499, "client_closed", "the connection closed before the answer was written") : nil)
     }
 }
 

@@ -11,6 +11,7 @@ public final class GatewayMetrics: Sendable {
     private let factory: PrometheusMetricsFactory
     /// Each worker's totals as last exported: its counters grow by the difference at each scrape.
     private let exported = Mutex<[String: Worker.Snapshot]>([:])
+    private let exportedConnections = Mutex<ConnectionGate.Snapshot?>(nil)
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -48,8 +49,9 @@ public final class GatewayMetrics: Sendable {
 
     /// The gauges are read when scraped.
     func render(queue: FairQueue.Snapshot, inFlight: Int, upstreamUp: Bool, keysByRole: [KeyRecord.Role: Int],
-                workers: [Worker.Snapshot] = []) -> String {
+                workers: [Worker.Snapshot] = [], connections: ConnectionGate.Snapshot? = nil) -> String {
         for w in workers { export(w) }
+        if let connections { export(connections) }
         Gauge(label: "voicegate_queue_waiting", factory: factory).record(queue.waiting)
         Gauge(label: "voicegate_queue_running", factory: factory).record(queue.running)
         Gauge(label: "voicegate_requests_in_flight", factory: factory).record(inFlight)
@@ -58,6 +60,21 @@ public final class GatewayMetrics: Sendable {
             Gauge(label: "voicegate_keys", dimensions: [("role", role.rawValue)], factory: factory).record(keysByRole[role] ?? 0)
         }
         return registry.emitToString()
+    }
+
+    /// Open connections, and those refused, closed to make room or closed for slowness since the last scrape.
+    private func export(_ c: ConnectionGate.Snapshot) {
+        Gauge(label: "voicegate_connections_open", factory: factory).record(c.open)
+        let before = exportedConnections.withLock { e in defer { e = c }; return e }
+        for reason in ConnectionGate.Refusal.allCases {
+            Counter(label: "voicegate_connections_refused_total", dimensions: [("limit", reason.rawValue)], factory: factory)
+                .increment(by: max(0, c.refused[reason, default: 0] - (before?.refused[reason] ?? 0)))
+        }
+        Counter(label: "voicegate_connections_evicted_total", factory: factory).increment(by: max(0, c.evicted - (before?.evicted ?? 0)))
+        for reason in ConnectionGate.Timeout.allCases {
+            Counter(label: "voicegate_connections_timed_out_total", dimensions: [("phase", reason.rawValue)], factory: factory)
+                .increment(by: max(0, c.timedOut[reason, default: 0] - (before?.timedOut[reason] ?? 0)))
+        }
     }
 
     /// Per worker: up, busy now, and its totals (busy seconds, requests finished, those failed, weight switches).

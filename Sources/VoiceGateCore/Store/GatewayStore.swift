@@ -22,8 +22,8 @@ public protocol GatewayStore: VoiceStore {
 
     func appendHistory(_ records: [HistoryRecord]) async throws
     func history(_ query: HistoryQuery) async throws -> [HistoryRecord]
-    /// Removes rows older than `date`; returns how many.
-    func pruneHistory(before date: Date) async throws -> Int
+    /// Removes rows older than `date`, and the oldest beyond the newest `maxRows`; returns how many.
+    func pruneHistory(before date: Date, keepingAtMost maxRows: Int) async throws -> Int
 
     func close() async throws
 }

@@ -154,9 +154,29 @@ final class SQLGatewayStore: GatewayStore, VoiceStore {
         return try await select.orderBy("id", .descending).limit(query.limit).all().map(Self.history)
     }
 
-    func pruneHistory(before date: Date) async throws -> Int {
-        if let writer { return try await writes.run { try await writer.pruneHistory(before: date) } }
-        return try await db.delete(from: "synthesis_history").where("time_ms", .lessThan, Self.millis(date)).returning("id").all().count
+    /// In batches of 5,000 by id, so that pruning a busy gateway's hour holds neither every id in memory nor the
+    /// write lock for long.
+    func pruneHistory(before date: Date, keepingAtMost maxRows: Int) async throws -> Int {
+        let newest = try await db.raw("SELECT COALESCE(MAX(id), 0) AS newest FROM synthesis_history").first()?
+            .decode(column: "newest", as: Int64.self) ?? 0
+        let cut = newest - Int64(maxRows)
+        var removed = 0
+        while true {
+            let batch = try await batchWrite { store in
+                try await store.db.raw("""
+                    DELETE FROM synthesis_history WHERE id IN (SELECT id FROM synthesis_history \
+                    WHERE time_ms < \(bind: Self.millis(date)) OR id <= \(bind: cut) ORDER BY id LIMIT 5000) RETURNING id
+                    """).all().count
+            }
+            removed += batch
+            if batch < 5000 { return removed }
+        }
+    }
+
+    /// One write on the writer connection when there is one (behind this process's other writes), else here.
+    private func batchWrite<T: Sendable>(_ body: (SQLGatewayStore) async throws -> T) async throws -> T {
+        guard let writer else { return try await body(self) }
+        return try await writes.run { try await body(writer) }
     }
 
     func close() async throws { try await onClose() }

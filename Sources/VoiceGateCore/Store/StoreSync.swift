@@ -12,13 +12,16 @@ final class StoreSync: Service {
     let meter: UsageMeter
     let history: HistoryWriter
     let historyDays: Int
+    let historyMaxRows: Int
     let interval: Duration
     let logger: Logger
-    private let pruneEvery: Duration = .seconds(3600)
+    /// Often enough that a busy gateway's history never runs far past `HISTORY_MAX_ROWS`; cheap when nothing is due.
+    private let pruneEvery: Duration = .seconds(60)
     private let rounds = AsyncSerialGate()
 
-    init(store: any GatewayStore, keys: KeyRing, meter: UsageMeter, history: HistoryWriter, historyDays: Int,
+    init(store: any GatewayStore, keys: KeyRing, meter: UsageMeter, history: HistoryWriter, historyDays: Int, historyMaxRows: Int,
          interval: Duration = .milliseconds(200), logger: Logger) {
+        self.historyMaxRows = historyMaxRows
         self.store = store
         self.keys = keys
         self.meter = meter
@@ -88,8 +91,9 @@ final class StoreSync: Service {
 
     private func prune() async {
         do {
-            let removed = try await store.pruneHistory(before: Date().addingTimeInterval(-Double(historyDays) * 86400))
-            if removed > 0 { logger.info("history: pruned \(removed) rows older than \(historyDays) days") }
+            let removed = try await store.pruneHistory(before: Date().addingTimeInterval(-Double(historyDays) * 86400),
+                                                       keepingAtMost: historyMaxRows)
+            if removed > 0 { logger.info("history: pruned \(removed) rows (older than \(historyDays) days, or past the newest \(historyMaxRows))") }
         } catch {
             logger.warning("history: cannot prune: \(error)")
         }

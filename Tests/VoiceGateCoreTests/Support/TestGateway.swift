@@ -15,6 +15,7 @@ struct TestGateway {
     let gateway: Gateway
     let double: SovitsDouble?
     let baseURL: String
+    var port: Int { Int(baseURL.split(separator: ":").last!)! }
     let client: HTTPClient
     let logs: InMemoryLogHandler
     let dataDir: String
@@ -61,6 +62,7 @@ struct TestGateway {
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             var groups: [ServiceGroup] = []
             var double: SovitsDouble?
+            var closedPort: ClosedPort?
             switch upstream {
             case .double(let options):
                 let d = SovitsDouble(options: options)
@@ -73,7 +75,9 @@ struct TestGateway {
                 tasks.addTask { try await group.run() }
                 vars["SOVITS_BASE_URL"] = "http://127.0.0.1:\(await port.value())"
             case .refused:
-                vars["SOVITS_BASE_URL"] = "http://127.0.0.1:\(try unusedPort())"
+                let port = try ClosedPort()
+                closedPort = port
+                vars["SOVITS_BASE_URL"] = "http://127.0.0.1:\(port.port)"
             case .embedded:
                 break
             case .url(let url):
@@ -95,6 +99,7 @@ struct TestGateway {
             do { try await body(harness) } catch { failure = error }
             for group in groups { await group.triggerGracefulShutdown() }
             try await tasks.waitForAll()
+            withExtendedLifetime(closedPort) {}
             if let failure { throw failure }
         }
         }
