@@ -20,16 +20,17 @@ public final class RequestLog: Sendable {
         var inFlight = 0
         /// Kept events that carry an error code.
         var keptErrors = 0
-        var recent: [(time: Date, latency: Double)] = []
+        var latencies: LatencyWindow
     }
 
     public let capacity: Int
     public let window: TimeInterval
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     public init(capacity: Int = 5000, window: TimeInterval = 300) {
         self.capacity = capacity
         self.window = window
+        state = Mutex(State(latencies: LatencyWindow(window: window)))
     }
 
     public func requestStarted() { state.withLock { $0.inFlight += 1 } }
@@ -50,11 +51,7 @@ public final class RequestLog: Sendable {
                 s.events[s.start] = event
                 s.start = (s.start + 1) % capacity
             }
-            s.recent.append((event.time, event.latency))
-            let cutoff = event.time.addingTimeInterval(-window)
-            if let first = s.recent.first, first.time < cutoff {
-                s.recent.removeFirst(s.recent.firstIndex { $0.time >= cutoff } ?? s.recent.count)
-            }
+            s.latencies.record(event.latency, at: event.time)
         }
     }
 
@@ -86,17 +83,14 @@ public final class RequestLog: Sendable {
 
     public var lastSequence: Int { state.withLock { $0.nextSequence - 1 } }
 
+    /// Totals since the start, and the latency percentiles of the last `window` seconds (within 1%).
     public func figures(now: Date = Date()) -> Figures {
-        let (requests, errors, inFlight, latencies) = state.withLock { s in
-            let cutoff = now.addingTimeInterval(-window)
-            return (s.requests, s.errors, s.inFlight, s.recent.filter { $0.time >= cutoff }.map(\.latency))
+        state.withLock { s in
+            let p = s.latencies.percentiles([50, 95], now: now)
+            return Figures(requests: s.requests, errors: s.errors, inFlight: s.inFlight, p50: p?[0], p95: p?[1])
         }
-        let sorted = latencies.sorted()
-        func percentile(_ p: Double) -> Double? {
-            guard !sorted.isEmpty else { return nil }
-            let rank = Int((p * Double(sorted.count)).rounded(.up)) // nearest-rank percentile
-            return sorted[min(sorted.count, max(1, rank)) - 1]
-        }
-        return Figures(requests: requests, errors: errors, inFlight: inFlight, p50: percentile(0.5), p95: percentile(0.95))
     }
+
+    /// Bytes the latency window holds: fixed, whatever the request rate.
+    var windowFootprint: Int { state.withLock { $0.latencies.footprintInBytes } }
 }
