@@ -76,6 +76,17 @@ struct ConnectionGateTests {
         #expect(throws: ConnectionGate.Refusal.total) { try g.admit("e", close: closed.closer("e")).get() }
     }
 
+    @Test func theAddressWithTheMostConnectionsGivesUpAPlaceFirst() throws {
+        let g = gate(total: 4, perClient: 4)
+        let closed = Closed()
+        _ = try g.admit("lone", close: closed.closer("lone")).get() // the oldest, but alone
+        _ = try g.admit("crowd", close: closed.closer("crowd1")).get()
+        _ = try g.admit("crowd", close: closed.closer("crowd2")).get()
+        _ = try g.admit("crowd", close: closed.closer("crowd3")).get()
+        _ = try g.admit("new", close: closed.closer("new")).get()
+        #expect(closed.all == ["crowd1"])
+    }
+
     @Test func theDefaultsLeaveAReserveAndTwoDescriptorsAConnection() throws {
         #expect(ConnectionLimits.defaultMaxConnections(descriptorLimit: 256) == 96)
         #expect(ConnectionLimits.defaultMaxConnections(descriptorLimit: 1024) == 461)

@@ -52,6 +52,10 @@ public struct GatewayConfig: Sendable {
     /// Where keys, usage and history live; nil means `sqlite://DATA_DIR/voicegate.db`.
     public var storeURL: String?
     public var historyDays = 30
+    /// `UPLOAD_KEEP_HOURS`: an uploaded reference not used for this long is removed.
+    public var uploadKeepHours = 24.0
+    /// `UPLOAD_MAX_MB`: the uploaded references' total; past it the least recently used go first.
+    public var uploadMaxMB = 2048.0
     /// `HISTORY_MAX_ROWS`: the newest rows kept whatever their age, so a busy gateway's history has a size.
     public var historyMaxRows = 1_000_000
     public var historyStoreText = false
@@ -78,7 +82,7 @@ public struct GatewayConfig: Sendable {
         "SOVITS_REF_DIR", "SOVITS_REF_PATH", "SOVITS_MAX_CONCURRENCY", "QUEUE_MAX", "QUEUE_TIMEOUT",
         "REF_MIN_SECONDS", "REF_MAX_SECONDS", "DATA_DIR", "HEALTH_INTERVAL", "SHUTDOWN_GRACE", "CLIENT_IDLE_TIMEOUT",
         "CLIENT_HEADER_TIMEOUT", "CLIENT_BODY_MIN_RATE", "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_CLIENT",
-        "ESPEAK_COMMAND", "STORE_URL", "HISTORY_DAYS", "HISTORY_MAX_ROWS", "HISTORY_STORE_TEXT", "METRICS_PUBLIC", "VOICE_ALIASES", "PUBLIC_VOICE_LIST",
+        "ESPEAK_COMMAND", "STORE_URL", "HISTORY_DAYS", "HISTORY_MAX_ROWS", "UPLOAD_KEEP_HOURS", "UPLOAD_MAX_MB", "HISTORY_STORE_TEXT", "METRICS_PUBLIC", "VOICE_ALIASES", "PUBLIC_VOICE_LIST",
         "SOVITS_WORKERS", "WORKERS_FILE", "WORKER_POLICY",
     ]
 
@@ -158,6 +162,8 @@ public struct GatewayConfig: Sendable {
         _ = try c.storeLocation
         if let x = v("HISTORY_DAYS") { c.historyDays = try int(x, "HISTORY_DAYS", min: 1, max: 36500) }
         if let x = v("HISTORY_MAX_ROWS") { c.historyMaxRows = try int(x, "HISTORY_MAX_ROWS", min: 1000, max: 1_000_000_000) }
+        if let x = v("UPLOAD_KEEP_HOURS") { c.uploadKeepHours = try seconds(x, "UPLOAD_KEEP_HOURS") }
+        if let x = v("UPLOAD_MAX_MB") { c.uploadMaxMB = try seconds(x, "UPLOAD_MAX_MB") }
         if let x = v("HISTORY_STORE_TEXT") { c.historyStoreText = try bool(x, "HISTORY_STORE_TEXT") }
         if let x = v("METRICS_PUBLIC") { c.metricsPublic = try bool(x, "METRICS_PUBLIC") }
         if let x = v("VOICE_ALIASES") { c.voiceAliases = try VoiceAliases.parse(x).get() }
@@ -196,6 +202,12 @@ public struct GatewayConfig: Sendable {
         return ConnectionLimits(maxConnections: total,
                                 maxPerClient: min(total, maxConnectionsPerClient ?? ConnectionLimits.defaultMaxPerClient(maxConnections: total)),
                                 headerTimeout: clientHeaderTimeout, idleTimeout: clientIdleTimeout, bodyMinRate: clientBodyMinRate)
+    }
+
+    /// An upload used within the longest a request may need it (queue, then the upstream) is never removed.
+    public var uploadRetention: UploadRetention {
+        UploadRetention(keepSeconds: uploadKeepHours * 3600, maxBytes: Int(uploadMaxMB * 1_048_576),
+                        graceSeconds: queueTimeout + sovitsTimeout + 10, minFreeBytes: 2 * maxUploadSize)
     }
 
     public var storeLocation: StoreLocation {

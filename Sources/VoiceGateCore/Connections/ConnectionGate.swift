@@ -89,7 +89,7 @@ public final class ConnectionGate: Sendable {
             if s.byAddress[address, default: 0] >= limits.maxPerClient {
                 refusal = .perClient
             } else if s.connections.count >= limits.maxConnections {
-                if let id = Self.evictable(in: s.connections) {
+                if let id = Self.evictable(in: s.connections, byAddress: s.byAddress) {
                     victim = s.connections[id]
                     Self.remove(id, from: &s)
                     s.evicted += 1
@@ -146,12 +146,13 @@ public final class ConnectionGate: Sendable {
         }
     }
 
-    /// The connection waiting longest for its head, else the longest crawling upload, else the longest idle.
-    /// Oldest first, and no grace: a flood that keeps opening connections only ever closes its own older ones,
-    /// while a client that sends its request at once is the newest, the last to go (were there a grace, such a
-    /// flood would keep every place younger than it and lock everyone out).
-    private static func evictable(in connections: [Int: Connection]) -> Int? {
-        var best: (id: Int, rank: Int, since: ContinuousClock.Instant)?
+    /// A connection waiting for its head, else a crawling upload, else an idle one; among those, one from the
+    /// address holding the most connections, and its oldest. No grace: a flood that keeps opening connections
+    /// closes its own before anyone else's, while a client that sends its request at once is the newest and from
+    /// an address with few connections, the last to go (with a grace, such a flood would keep every place younger
+    /// than it and lock everyone out).
+    private static func evictable(in connections: [Int: Connection], byAddress: [String: Int]) -> Int? {
+        var best: (id: Int, rank: Int, crowd: Int, since: ContinuousClock.Instant)?
         for (id, c) in connections {
             let rank: Int
             switch c.standing {
@@ -160,8 +161,9 @@ public final class ConnectionGate: Sendable {
             case .idle: rank = 2
             case .busy: continue
             }
-            if let b = best, (b.rank, b.since) <= (rank, c.since) { continue }
-            best = (id, rank, c.since)
+            let crowd = -(byAddress[c.address] ?? 0)
+            if let b = best, (b.rank, b.crowd, b.since) <= (rank, crowd, c.since) { continue }
+            best = (id, rank, crowd, c.since)
         }
         return best?.id
     }

@@ -16,6 +16,10 @@ extension Gateway {
         health.addPublicRoutes(to: router)
         DocsController().addRoutes(to: router)
         MetricsController(metrics: metrics, keys: keys, pool: pool, log: log, monitor: monitor, connections: connections,
+                          storage: { [storage, janitor, history] in
+                              GatewayMetrics.StorageFigures(refusals: storage.refusals, uploadsRemoved: janitor.figures.removed,
+                                                            uploadBytes: janitor.figures.keptBytes, historyWaiting: history.pendingCount)
+                          },
                           isPublic: config.metricsPublic)
             .addRoutes(to: router)
         let api = router.group(RouterPath(config.apiPrefix)).add(middleware: APIKeyMiddleware(keys: keys))

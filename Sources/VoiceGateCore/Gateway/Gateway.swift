@@ -14,6 +14,10 @@ public final class Gateway: Sendable {
     public let config: GatewayConfig
     public let keySource: APIKeySource
     public let references: ReferenceStore
+    /// A full disk, for the answers, `/health`, the metrics and the janitor.
+    public let storage: StorageWatch
+    /// Keeps the uploads within `UPLOAD_KEEP_HOURS` and `UPLOAD_MAX_MB`.
+    public let janitor: UploadJanitor
     public let limits: ReferenceLimits
     public let service: SynthesisService
     public let pool: WorkerPool
@@ -41,7 +45,8 @@ public final class Gateway: Sendable {
         connections = ConnectionGate(limits: try config.connectionLimits(descriptorLimit: descriptorLimit), logger: logger)
         let (apiKey, keySource) = try APIKeyStore.resolve(config: config)
         self.keySource = keySource
-        references = ReferenceStore(directory: config.absoluteRefDir)
+        storage = StorageWatch()
+        references = ReferenceStore(directory: config.absoluteRefDir, watch: storage)
         if let problem = references.prepare() { throw ConfigError(problem) }
         limits = ReferenceLimits(config: config)
         storeLocation = try config.storeLocation
@@ -53,7 +58,7 @@ public final class Gateway: Sendable {
             try? await database.close()
             throw error
         }
-        voices = VoiceLibrary(store: database, referenceDirectory: references.directory, aliases: config.voiceAliases)
+        voices = VoiceLibrary(store: database, referenceDirectory: references.directory, aliases: config.voiceAliases, watch: storage)
         if let problem = voices.prepare() {
             try? await database.close()
             throw ConfigError(problem)
@@ -80,12 +85,15 @@ public final class Gateway: Sendable {
         pool = WorkerPool(workers: workers, maxWaiting: config.queueMax, policy: config.workerPolicy, logger: logger)
         service = SynthesisService(pool: pool, timeout: config.sovitsTimeout, queueTimeout: config.queueTimeout)
         monitor = HealthMonitor(pool: pool, store: references, interval: config.healthInterval)
+        // Sweeps at least twice within the grace, so a full disk is relieved as soon as the grace allows.
+        janitor = UploadJanitor(store: references, retention: config.uploadRetention, watch: storage,
+                                interval: .milliseconds(Int64(min(60, config.uploadRetention.graceSeconds / 2) * 1000)), logger: logger)
         log = RequestLog()
         metrics = GatewayMetrics()
         history = HistoryWriter()
         recorder = RequestRecorder(log: log, metrics: metrics, history: history, logger: logger)
         storeSync = StoreSync(store: database, keys: keys, meter: meter, history: history, historyDays: config.historyDays,
-                              historyMaxRows: config.historyMaxRows, logger: logger)
+                              historyMaxRows: config.historyMaxRows, storage: storage, logger: logger)
     }
 
     public var isEmbedded: Bool { pool.workers[0].engine is EspeakEngine }
@@ -102,7 +110,7 @@ public final class Gateway: Sendable {
     /// Background work that must run beside the HTTP server: the store's sync, the health monitor and the
     /// upstream client. Started before the server and stopped after it has drained, in reverse order.
     public var backgroundServices: [any Service] {
-        var services: [any Service] = [storeSync]
+        var services: [any Service] = [storeSync, janitor]
         if let httpClient { services.append(HTTPClientService(client: httpClient)) }
         services.append(monitor)
         return services

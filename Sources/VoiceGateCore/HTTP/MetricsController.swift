@@ -8,6 +8,7 @@ struct MetricsController {
     let log: RequestLog
     let monitor: HealthMonitor
     let connections: ConnectionGate
+    let storage: @Sendable () -> GatewayMetrics.StorageFigures
     let isPublic: Bool
 
     func addRoutes(to router: Router<GatewayRequestContext>) {
@@ -22,7 +23,7 @@ struct MetricsController {
             let snapshot = monitor.snapshot
             let text = metrics.render(queue: pool.queue.snapshot, inFlight: log.inFlight,
                                       upstreamUp: snapshot.upstream.isAvailable, keysByRole: byRole, workers: pool.snapshots,
-                                      connections: connections.snapshot)
+                                      connections: connections.snapshot, storage: storage())
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: .init(string: text)))
         }

@@ -46,13 +46,15 @@ public final class HealthMonitor: Service, Sendable {
         public var lastChecked: Date?
         /// Why the gateway itself cannot serve (reference folder not writable), if it cannot.
         public var gatewayProblem: String?
+        /// A full disk or a store that refuses writes: serving, but not everything (`degraded`).
+        public var storageProblem: String?
         /// Workers that are down, by name, with why.
         public var downWorkers: [(name: String, reason: String)] = []
         public var workerCount = 1
 
         public static func == (a: Snapshot, b: Snapshot) -> Bool {
             a.upstream == b.upstream && a.lastLatency == b.lastLatency && a.lastChecked == b.lastChecked
-                && a.gatewayProblem == b.gatewayProblem && a.downWorkers.map(\.name) == b.downWorkers.map(\.name)
+                && a.gatewayProblem == b.gatewayProblem && a.storageProblem == b.storageProblem && a.downWorkers.map(\.name) == b.downWorkers.map(\.name)
                 && a.downWorkers.map(\.reason) == b.downWorkers.map(\.reason) && a.workerCount == b.workerCount
         }
     }
@@ -75,6 +77,7 @@ public final class HealthMonitor: Service, Sendable {
         var s = Snapshot()
         s.workerCount = workers.count
         s.gatewayProblem = gatewayProblem.withLock { $0 }
+        s.storageProblem = store.watch.problem
         s.lastChecked = workers.compactMap(\.lastChecked).max()
         s.downWorkers = workers.compactMap { w in
             if case .down(let reason) = w.health { return (w.name, reason) }

@@ -1,5 +1,6 @@
 /// What `/health` says: `healthy` while any worker is up or busy (the down ones named in `message`), `degraded`
-/// when every worker is down, `unhealthy` when the gateway itself cannot serve (storage, or the embedded engine missing).
+/// when every worker is down or storage refuses writes (a full disk), `unhealthy` when the gateway itself cannot
+/// serve (reference folder not writable, or the embedded engine missing).
 public struct HealthReport: Sendable, Equatable {
     public enum Status: String, Sendable { case healthy, degraded, unhealthy }
     public var status: Status
@@ -19,6 +20,9 @@ public struct HealthReport: Sendable, Equatable {
         } else if case .down(let reason) = snapshot.upstream {
             status = embeddedEngine ? .unhealthy : .degraded
             message = embeddedEngine ? reason : "upstream unreachable: \(reason)"
+        } else if let problem = snapshot.storageProblem {
+            status = .degraded
+            message = problem
         } else {
             status = .healthy
             message = snapshot.downWorkers.isEmpty ? nil

@@ -12,6 +12,7 @@ public final class GatewayMetrics: Sendable {
     /// Each worker's totals as last exported: its counters grow by the difference at each scrape.
     private let exported = Mutex<[String: Worker.Snapshot]>([:])
     private let exportedConnections = Mutex<ConnectionGate.Snapshot?>(nil)
+    private let exportedStorage = Mutex<StorageFigures?>(nil)
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -49,9 +50,10 @@ public final class GatewayMetrics: Sendable {
 
     /// The gauges are read when scraped.
     func render(queue: FairQueue.Snapshot, inFlight: Int, upstreamUp: Bool, keysByRole: [KeyRecord.Role: Int],
-                workers: [Worker.Snapshot] = [], connections: ConnectionGate.Snapshot? = nil) -> String {
+                workers: [Worker.Snapshot] = [], connections: ConnectionGate.Snapshot? = nil, storage: StorageFigures? = nil) -> String {
         for w in workers { export(w) }
         if let connections { export(connections) }
+        if let storage { export(storage) }
         Gauge(label: "voicegate_queue_waiting", factory: factory).record(queue.waiting)
         Gauge(label: "voicegate_queue_running", factory: factory).record(queue.running)
         Gauge(label: "voicegate_requests_in_flight", factory: factory).record(inFlight)
@@ -60,6 +62,22 @@ public final class GatewayMetrics: Sendable {
             Gauge(label: "voicegate_keys", dimensions: [("role", role.rawValue)], factory: factory).record(keysByRole[role] ?? 0)
         }
         return registry.emitToString()
+    }
+
+    public struct StorageFigures: Sendable, Equatable {
+        var refusals: Int
+        var uploadsRemoved: Int
+        var uploadBytes: Int
+        var historyWaiting: Int
+    }
+
+    /// Writes refused for want of space, uploads the janitor removed, what the kept ones take, history rows waiting.
+    private func export(_ s: StorageFigures) {
+        let before = exportedStorage.withLock { e in defer { e = s }; return e }
+        Counter(label: "voicegate_storage_full_total", factory: factory).increment(by: max(0, s.refusals - (before?.refusals ?? 0)))
+        Counter(label: "voicegate_uploads_removed_total", factory: factory).increment(by: max(0, s.uploadsRemoved - (before?.uploadsRemoved ?? 0)))
+        Gauge(label: "voicegate_upload_bytes", factory: factory).record(s.uploadBytes)
+        Gauge(label: "voicegate_history_rows_waiting", factory: factory).record(s.historyWaiting)
     }
 
     /// Open connections, and those refused, closed to make room or closed for slowness since the last scrape.

@@ -24,5 +24,7 @@ public final class HistoryWriter: Sendable {
     /// Puts back rows whose write failed, oldest first, ahead of newer ones.
     func putBack(_ rows: [HistoryRecord]) { pending.withLock { $0 = Array((rows + $0).prefix(capacity)) } }
 
+    var pendingCount: Int { pending.withLock { $0.count } }
+
     public var droppedCount: Int { dropped.load(ordering: .relaxed) }
 }

@@ -13,6 +13,7 @@ final class StoreSync: Service {
     let history: HistoryWriter
     let historyDays: Int
     let historyMaxRows: Int
+    let storage: StorageWatch
     let interval: Duration
     let logger: Logger
     /// Often enough that a busy gateway's history never runs far past `HISTORY_MAX_ROWS`; cheap when nothing is due.
@@ -20,8 +21,9 @@ final class StoreSync: Service {
     private let rounds = AsyncSerialGate()
 
     init(store: any GatewayStore, keys: KeyRing, meter: UsageMeter, history: HistoryWriter, historyDays: Int, historyMaxRows: Int,
-         interval: Duration = .milliseconds(200), logger: Logger) {
+         storage: StorageWatch, interval: Duration = .milliseconds(200), logger: Logger) {
         self.historyMaxRows = historyMaxRows
+        self.storage = storage
         self.store = store
         self.keys = keys
         self.meter = meter
@@ -68,10 +70,12 @@ final class StoreSync: Service {
         if !batch.isEmpty {
             do {
                 try await store.write(batch)
+                storage.historyWritten()
             } catch {
                 written = false
                 history.putBack(batch.history)
                 meter.restore(drain)
+                storage.historyRefused(error, waiting: history.pendingCount)
                 logger.warning("store: cannot write \(batch.history.count) history rows and the usage, will retry: \(error)")
             }
         }

@@ -13,13 +13,13 @@ final class IncomingFile {
     private(set) var size = 0
     /// The first bytes, to find this reference again when it is uploaded again.
     private(set) var head: [UInt8] = []
+    private let watch: StorageWatch
 
-    init(directory: String) throws {
+    init(directory: String, watch: StorageWatch) throws {
+        self.watch = watch
         path = directory + "/" + UUID().uuidString + ".part"
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw GatewayError(500, "storage_error", "cannot create an upload file in \(directory): \(String(cString: strerror(errno)))")
-        }
+        guard fd >= 0 else { throw watch.refusedUpload("cannot create an upload file in \(directory)") }
     }
 
     func write(_ buffer: ByteBuffer) throws {
@@ -31,7 +31,7 @@ final class IncomingFile {
                 let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    throw GatewayError(500, "storage_error", "cannot write the upload to disk: \(String(cString: strerror(errno)))")
+                    throw watch.refusedUpload("cannot write the upload to disk")
                 }
                 offset += n
             }

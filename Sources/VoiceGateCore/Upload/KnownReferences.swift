@@ -36,6 +36,15 @@ final class KnownReferences: Sendable {
         }
     }
 
+    /// The file is gone (the janitor removed it).
+    func forget(_ fileName: String) {
+        state.withLock { s in
+            guard let key = s.entries.first(where: { $0.value.reference.fileName == fileName })?.key else { return }
+            s.entries[key] = nil
+            s.order.removeAll { $0 == key }
+        }
+    }
+
     func candidate(for head: [UInt8]) -> Entry? {
         guard let key = Self.key(head) else { return nil }
         return state.withLock { $0.entries[key] }

@@ -9,10 +9,13 @@ public struct ReferenceStore: Sendable {
     public let directory: String
     /// Lately stored references, so an equal upload is compared with its file instead of stored again.
     let known = KnownReferences()
+    /// A full disk, for the answer, `/health` and the janitor.
+    public let watch: StorageWatch
     var incomingDirectory: String { directory + "/.incoming" }
 
-    public init(directory: String) {
+    public init(directory: String, watch: StorageWatch = StorageWatch()) {
         self.directory = directory
+        self.watch = watch
     }
 
     /// Creates the folders; returns the reason when the gateway cannot store uploads.
@@ -36,7 +39,7 @@ public struct ReferenceStore: Sendable {
     }
 
     func makeIncoming() throws -> IncomingFile {
-        try IncomingFile(directory: incomingDirectory)
+        try IncomingFile(directory: incomingDirectory, watch: watch)
     }
 
     /// Moves a checked upload to its content-addressed name, or drops it when that content is already stored.
@@ -45,11 +48,13 @@ public struct ReferenceStore: Sendable {
         let destination = directory + "/" + name
         if access(destination, F_OK) == 0 {
             unlink(file.path)
+            utimes(destination, nil) // used now: the janitor keeps what was used lately
         } else if rename(file.path, destination) != 0 {
-            let reason = String(cString: strerror(errno))
+            let error = watch.refusedUpload("cannot store the reference audio")
             unlink(file.path)
-            throw GatewayError(500, "storage_error", "cannot store the reference audio: \(reason)")
+            throw error
         }
+        watch.uploadWritten()
         return StoredReference(fileName: name, localPath: destination, info: info)
     }
 

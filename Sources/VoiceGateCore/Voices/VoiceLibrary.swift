@@ -13,10 +13,11 @@ public struct VoiceLibrary: Sendable {
     public let aliases: VoiceAliases
     public let pins: ReferencePins
 
-    public init(store: any VoiceStore, referenceDirectory: String, aliases: VoiceAliases = .init(), pins: ReferencePins = .init()) {
+    public init(store: any VoiceStore, referenceDirectory: String, aliases: VoiceAliases = .init(), pins: ReferencePins = .init(),
+                watch: StorageWatch = StorageWatch()) {
         self.store = store
         self.referenceDirectory = referenceDirectory
-        files = ReferenceStore(directory: referenceDirectory + "/" + Self.subfolder)
+        files = ReferenceStore(directory: referenceDirectory + "/" + Self.subfolder, watch: watch)
         self.aliases = aliases
         self.pins = pins
     }
