@@ -100,6 +100,27 @@ struct EncoderTests {
         }
     }
 
+    /// libsndfile (Python's soundfile) cannot read a FLAC whose STREAMINFO says 0 samples: a known length is written.
+    @Test func aFLACOfKnownLengthSaysItInStreamInfo() throws {
+        func totalSamples(_ flac: [UInt8]) -> Int {
+            // "fLaC", a block header, then STREAMINFO: the 36-bit total starts 4 bits into its 14th byte.
+            flac[22...25].reduce(Int(flac[21] & 0x0F)) { $0 << 8 | Int($1) }
+        }
+        let samples = Self.tone(seconds: 1, rate: 32000, channels: 1)
+        for known in [true, false] {
+            let encoder = try #require(try SpeechFormat.flac.makeEncoder(sampleRate: 32000, channels: 1, totalFrames: known ? samples.count : nil))
+            var out = ByteBuffer()
+            try samples.withUnsafeBufferPointer { try encoder.encode($0, into: &out) }
+            try encoder.finish(into: &out)
+            let bytes = Array(out.readableBytesView)
+            #expect(bytes.prefix(4).elementsEqual("fLaC".utf8))
+            #expect(totalSamples(bytes) == (known ? samples.count : 0))
+        }
+        // A whole file (the console's) always knows its length.
+        let wav = WAVHeader.canonical(sampleRate: 32000, dataSize: samples.count * 2) + samples.withUnsafeBytes { Array($0) }
+        #expect(totalSamples(try SpeechFormat.flac.encode(wav: wav)) == samples.count)
+    }
+
     @Test func wavAndPCMPassThrough() throws {
         #expect(try SpeechFormat.wav.makeEncoder(sampleRate: 32000, channels: 1) == nil)
         #expect(SpeechFormat.pcm.contentType(sampleRate: 32000) == "audio/pcm;rate=32000")

@@ -4,7 +4,8 @@
 Starts `voicegate --server` on the embedded espeak-ng engine (real speech) with a voice saved by
 `voicegate voices add` and `VOICE_ALIASES=alloy=anna`, then, through `openai.OpenAI(base_url=.../v1)`:
   - `audio.speech.create` for mp3, opus, flac, wav and pcm: each decodes with a real decoder (mpg123, opusdec,
-    flac) to as long as the wav of the same text;
+    flac) to as long as the wav of the same text, and every file format opens in libsndfile (Python's `soundfile`,
+    what speech and ML tooling reads audio with) with its real length: FLAC's STREAMINFO carries it;
   - `with_streaming_response` delivers an mp3 that decodes the same;
   - `stream_format="sse"`: delta events whose audio decodes, and a done event with usage;
   - errors arrive as the client's own exceptions (BadRequestError for aac, AuthenticationError for a wrong key),
@@ -64,6 +65,21 @@ def decoded_seconds(fmt, data, work):
         return wav_seconds(f.read())
 
 
+def soundfile_seconds(fmt, data, work):
+    """What libsndfile makes of the file: frames read / rate. A FLAC with no length in STREAMINFO fails here
+    ("array is too big"), though `flac -t` passes it."""
+    import soundfile
+    path = os.path.join(work, f"sf.{'ogg' if fmt == 'opus' else fmt}")
+    open(path, "wb").write(data)
+    info = soundfile.info(path)
+    samples, rate = soundfile.read(path)
+    # An MP3 states no length (a LAME tag is written at the end, which a stream cannot go back to): libsndfile
+    # estimates it from the bitrate. Every other format's stated length must be exact.
+    if (abs(info.frames - len(samples)) > 0.02 * len(samples)) if fmt == "mp3" else info.frames != len(samples):
+        raise SystemExit(f"{fmt}: soundfile.info says {info.frames} frames, read gives {len(samples)}")
+    return len(samples) / rate
+
+
 def admin_call(port, method, path, body=None):
     request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body, method=method,
                                      headers={"X-API-Key": ADMIN, "Content-Type": "application/json"})
@@ -100,6 +116,10 @@ def main():
             # LAME pads to whole frames and adds its delay; Opus and FLAC are sample exact.
             slack = 0.08 if fmt == "mp3" else 0.01
             check(abs(seconds - reference) <= slack, f"{fmt}: {len(data)} bytes decode to {seconds:.3f} s (wav {reference:.3f} s)")
+            by_soundfile = soundfile_seconds(fmt, data, work)
+            check(abs(by_soundfile - reference) <= slack, f"{fmt}: soundfile reads {by_soundfile:.3f} s (wav {reference:.3f} s)")
+        wav_file = client.audio.speech.create(model="tts-1", voice="alloy", input=TEXT, response_format="wav").content
+        check(abs(soundfile_seconds("wav", wav_file, work) - reference) <= 0.01, "wav: soundfile reads the same length")
         pcm = client.audio.speech.create(model="tts-1", voice="anna", input=TEXT, response_format="pcm")
         rate = int(pcm.response.headers["content-type"].split("rate=")[1])
         check(abs(len(pcm.content) / 2 / rate - reference) < 0.01, f"pcm: {len(pcm.content)} bytes at {rate} Hz")

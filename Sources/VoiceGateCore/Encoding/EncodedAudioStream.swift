@@ -31,7 +31,8 @@ public final class EncodedAudioStream: @unchecked Sendable {
                                "the upstream's audio is \(header.bitsPerSample)-bit (format \(header.formatTag)); \(format.rawValue) is encoded from 16-bit PCM")
         }
         do {
-            encoder = try format.makeEncoder(sampleRate: header.sampleRate, channels: header.channels)
+            let known = result.streaming || header.dataSizeIsUnknown ? nil : header.dataSize / max(1, 2 * header.channels)
+            encoder = try format.makeEncoder(sampleRate: header.sampleRate, channels: header.channels, totalFrames: known)
         } catch {
             throw GatewayError(500, "encoder_failed", "cannot encode \(format.rawValue): \(error)")
         }

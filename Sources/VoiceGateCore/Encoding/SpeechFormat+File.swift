@@ -14,7 +14,8 @@ extension SpeechFormat {
         var samples = [Int16](repeating: 0, count: count)
         samples.withUnsafeMutableBytes { $0.copyBytes(from: body.prefix(count * 2)) }
         do {
-            guard let encoder = try makeEncoder(sampleRate: header.sampleRate, channels: header.channels) else { return wav }
+            let frames = count / max(1, header.channels)
+            guard let encoder = try makeEncoder(sampleRate: header.sampleRate, channels: header.channels, totalFrames: frames) else { return wav }
             var out = ByteBuffer()
             try samples.withUnsafeBufferPointer { try encoder.encode($0, into: &out) }
             try encoder.finish(into: &out)

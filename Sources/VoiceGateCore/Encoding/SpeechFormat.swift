@@ -24,11 +24,12 @@ public enum SpeechFormat: String, Sendable, CaseIterable, Codable {
     }
 
     /// A fresh encoder for audio at `sampleRate`; nil for wav and pcm, which pass the samples through.
-    func makeEncoder(sampleRate: Int, channels: Int) throws -> (any AudioEncoder)? {
+    /// `totalFrames`: the length when it is known before the first sample (FLAC writes it in its header).
+    func makeEncoder(sampleRate: Int, channels: Int, totalFrames: Int? = nil) throws -> (any AudioEncoder)? {
         switch self {
         case .mp3: return try MP3Encoder(sampleRate: sampleRate, channels: channels)
         case .opus: return try OpusEncoder(sampleRate: sampleRate, channels: channels)
-        case .flac: return try FLACEncoder(sampleRate: sampleRate, channels: channels)
+        case .flac: return try FLACEncoder(sampleRate: sampleRate, channels: channels, totalFrames: totalFrames)
         case .wav, .pcm: return nil
         }
     }

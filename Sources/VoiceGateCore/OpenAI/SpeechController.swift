@@ -4,7 +4,8 @@ import Hummingbird
 import NIOCore
 
 /// `POST /v1/audio/speech`, OpenAI's text-to-speech call, on a saved voice: the same limits, fair queue and history
-/// as the seed's route. The upstream is always asked to stream and the audio is encoded as it comes.
+/// as the seed's route. The upstream is asked to stream (but for a FLAC file, see `SpeechRequest.streamsUpstream`)
+/// and the audio is encoded as it comes.
 struct SpeechController {
     let voices: VoiceLibrary
     let service: SynthesisService
@@ -25,7 +26,7 @@ struct SpeechController {
             let (voice, hold) = try await voices.resolve(speech.voice, for: caller)
             let settings = SynthesisFields.Validated(text: speech.input, language: speech.language, speed: speech.engineSpeed,
                                                      temperature: SynthesisFields.defaultTemperature, promptText: voice.promptText,
-                                                     promptLanguage: voice.promptLanguage, seed: -1, stream: true)
+                                                     promptLanguage: voice.promptLanguage, seed: -1, stream: speech.streamsUpstream)
             let synthesis = SynthesisRequest(settings, voice: voice, in: voices.referenceDirectory, hold: hold)
             trace.describe(synthesis, keepText: keepText, voice: voice.name, format: speech.format, model: speech.model)
             try permit.charge(characters: speech.input.count)

@@ -21,6 +21,12 @@ struct SpeechRequest: Sendable, Equatable {
 
     var engineSpeed: Double { min(max(speed, Self.engineSpeedRange.lowerBound), Self.engineSpeedRange.upperBound) }
 
+    /// Whether the upstream is asked to stream. A FLAC file states its length in STREAMINFO, before the first sample,
+    /// and libsndfile (Python's `soundfile`) cannot read one whose length is "unknown": so a FLAC answer (not SSE)
+    /// is made from the upstream's whole WAV, whose header declares the length, and is encoded as it arrives.
+    /// Its first byte waits for the whole synthesis; every other format streams.
+    var streamsUpstream: Bool { !(format == .flac && streamFormat == .audio) }
+
     init(model: String, input: String, voice: String, format: SpeechFormat = .mp3, speed: Double = 1, streamFormat: StreamFormat = .audio,
          language: String = "auto") {
         self.model = model
