@@ -15,14 +15,14 @@ extension Gateway {
                                       startedAt: startedAt, embedded: isEmbedded, api: config.sovitsAPI)
         health.addPublicRoutes(to: router)
         DocsController().addRoutes(to: router)
-        MetricsController(metrics: metrics, keys: keys, pool: pool, log: log, monitor: monitor, connections: connections,
+        MetricsController(metrics: metrics, keys: keys, lookup: keyLookup, pool: pool, log: log, monitor: monitor, connections: connections,
                           storage: { [storage, janitor, history] in
                               GatewayMetrics.StorageFigures(refusals: storage.refusals, uploadsRemoved: janitor.figures.removed,
                                                             uploadBytes: janitor.figures.keptBytes, historyWaiting: history.pendingCount)
                           },
                           isPublic: config.metricsPublic)
             .addRoutes(to: router)
-        let api = router.group(RouterPath(config.apiPrefix)).add(middleware: APIKeyMiddleware(keys: keys))
+        let api = router.group(RouterPath(config.apiPrefix)).add(middleware: APIKeyMiddleware(keys: keyLookup))
         health.addKeyedRoutes(to: api)
         SynthesizeController(references: references, limits: limits, service: service, voices: voices, meter: meter,
                              keepText: config.historyStoreText)
@@ -32,9 +32,9 @@ extension Gateway {
         WorkersController(pool: pool).addRoutes(to: api)
         HistoryController(store: database, flush: { [storeSync] in await storeSync.sync() }).addRoutes(to: api)
         // OpenAI's paths are fixed (clients append /audio/speech to a base URL ending in /v1), whatever API_V1_PREFIX says.
-        let openAI = router.group("v1").add(middleware: APIKeyMiddleware(keys: keys))
+        let openAI = router.group("v1").add(middleware: APIKeyMiddleware(keys: keyLookup))
         SpeechController(voices: voices, service: service, meter: meter, keepText: config.historyStoreText).addRoutes(to: openAI)
-        let catalog = router.group("v1").add(middleware: APIKeyMiddleware(keys: keys, required: !config.publicVoiceList))
+        let catalog = router.group("v1").add(middleware: APIKeyMiddleware(keys: keyLookup, required: !config.publicVoiceList))
         CatalogController(voices: voices, engineName: service.engineName).addRoutes(to: catalog)
         known.record(router.routes)
         return router

@@ -25,6 +25,8 @@ public final class Gateway: Sendable {
     public let log: RequestLog
     public let recorder: RequestRecorder
     public let keys: KeyRing
+    /// The ring, and the store for a key made elsewhere a moment ago (bounded).
+    public let keyLookup: KeyLookup
     public let meter: UsageMeter
     public let database: any GatewayStore
     public let voices: VoiceLibrary
@@ -58,6 +60,7 @@ public final class Gateway: Sendable {
             try? await database.close()
             throw error
         }
+        keyLookup = KeyLookup(ring: keys, store: database)
         voices = VoiceLibrary(store: database, referenceDirectory: references.directory, aliases: config.voiceAliases, watch: storage)
         if let problem = voices.prepare() {
             try? await database.close()

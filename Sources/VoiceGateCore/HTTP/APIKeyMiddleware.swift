@@ -6,13 +6,13 @@ import Hummingbird
 /// either header passes with no caller, but a wrong key is still refused.
 struct APIKeyMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
-    let keys: KeyRing
+    let keys: KeyLookup
     var required = true
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let presented = Self.presentedKey(request)
         if presented == nil, !required { return try await next(request, context) }
-        guard let key = keys.authenticate(presented) else { throw GatewayError.unauthorized }
+        guard let key = await keys.authenticate(presented) else { throw GatewayError.unauthorized }
         var context = context
         context.caller = key
         context.exchange.key = key

@@ -4,6 +4,7 @@ import Hummingbird
 struct MetricsController {
     let metrics: GatewayMetrics
     let keys: KeyRing
+    let lookup: KeyLookup
     let pool: WorkerPool
     let log: RequestLog
     let monitor: HealthMonitor
@@ -14,7 +15,7 @@ struct MetricsController {
     func addRoutes(to router: Router<GatewayRequestContext>) {
         router.get("metrics") { request, context -> Response in
             if !isPublic {
-                guard let key = keys.authenticate(request.headers[.xAPIKey]) else { throw GatewayError.unauthorized }
+                guard let key = await lookup.authenticate(request.headers[.xAPIKey]) else { throw GatewayError.unauthorized }
                 context.exchange.key = key
                 guard key.isAdmin else { throw GatewayError.forbidden }
             }

@@ -5,6 +5,8 @@ import Foundation
 public protocol GatewayStore: VoiceStore {
     func keys() async throws -> [KeyRecord]
     func key(named name: String) async throws -> KeyRecord?
+    /// The key whose secret hashes to `hash` (`KeyRecord.hash`), for a key made elsewhere a moment ago.
+    func key(hash: String) async throws -> KeyRecord?
     /// Throws `StoreError.exists` when the name is taken.
     func insertKey(_ key: KeyRecord) async throws
     /// Replaces the row with the same name; false when there is none.

@@ -35,6 +35,10 @@ final class SQLGatewayStore: GatewayStore, VoiceStore {
         try await db.select().column("*").from("api_keys").where("name", .equal, name).first().map(Self.key)
     }
 
+    func key(hash: String) async throws -> KeyRecord? {
+        try await db.select().column("*").from("api_keys").where("key_hash", .equal, hash).first().map(Self.key)
+    }
+
     func insertKey(_ key: KeyRecord) async throws {
         if let writer { return try await writes.run { try await writer.insertKey(key) } }
         let inserted = try await db.insert(into: "api_keys")
