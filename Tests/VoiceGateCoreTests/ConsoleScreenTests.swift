@@ -51,20 +51,60 @@ struct ConsoleScreenTests {
         #expect(canvas.contains("q"))
     }
 
-    @Test func logLinesShowTheRequestIDAt80And120Columns() throws {
-        let events = [Self.event(7), Self.event(8, client: "console")]
-        for width in [80, 120] {
-            let canvas = MemoryCanvas(width: width, height: 24)
+    /// Time, status, method and route, duration and key lead; at 120x40 (the log beside the form) the route shows.
+    @Test func logLinesLeadWithStatusMethodAndRouteAt80And120Columns() throws {
+        var keyed = Self.event(7)
+        keyed.key = "open-webui"
+        let events = [keyed, Self.event(8, client: "console")]
+        for (width, height) in [(80, 24), (120, 40)] {
+            let canvas = MemoryCanvas(width: width, height: height)
             let layout = try #require(ConsoleRenderer().render(Self.state(), Self.snapshot(events: events), on: canvas))
-            let row = canvas.row(layout.log.y + 1)
-            #expect(row.contains("10.0.0.7 00000007 POST /api/v1"))
-            #expect(row.contains(" 200  250ms 62.5KB "))
-            #expect(canvas.row(layout.log.y + 2).contains("console  00000008 POST /api/v1"))
-            if width == 80 { #expect(row.contains("POST /api/v1/voice/synthesize")) }
+            let rows = (layout.log.y..<(layout.log.y + layout.log.height)).map { canvas.row($0) }
+            // Beside the form at 120 columns the pane is 58 wide: the route and duration show, the key begins.
+            let first = try #require(rows.first { $0.contains(" 200 POST /api/v1/voice/synthesize  250ms open-web") }, "\(canvas.text)")
+            if width == 80 { #expect(first.contains("250ms open-webui 00000007")) }
         }
-        var big = Self.event(9)
-        big.bytes = 108_236
-        #expect(LogPane.lines(big)[0].contains(" 105.7KB 10.0.0.7"))
+    }
+
+    /// Enter on the log opens all that is known about the selected (bottom) request; Esc closes it.
+    @Test func enterOpensTheSelectedRequestsDetailsAndEscClosesThem() throws {
+        var failed = Self.event(9, status: 502, code: "upstream_error")
+        failed.key = "open-webui"
+        var facts = SynthesisFacts(engine: "gpt-sovits")
+        facts.worker = "gpu2"
+        facts.queueWait = 0.0123
+        facts.timeToFirstByte = 0.456
+        facts.audioSeconds = 2.5
+        facts.textLength = 42
+        failed.synthesis = facts
+        let snapshot = Self.snapshot(events: [Self.event(8), failed])
+        var state = Self.state()
+        var handler = KeyHandler()
+        handler.selectedRequest = ConsoleRendererSupport.selectedRequest(snapshot, state, height: 10)
+        #expect(handler.selectedRequest?.id == failed.id)
+        _ = handler.handle(.enter, &state)
+        let canvas = MemoryCanvas(width: 80, height: 24)
+        ConsoleRenderer().render(state, snapshot, on: canvas)
+        for text in ["client", "10.0.0.7", "open-webui", failed.id, "gpu2", "12.3 ms", "456.0 ms", "2.50 s", "upstream_error: because upstream_error",
+                     "62.5KB", "42 characters"] {
+            #expect(canvas.contains(text), "the detail view shows \(text)")
+        }
+        _ = handler.handle(.escape, &state)
+        #expect(state.detail == nil)
+    }
+
+    /// At 80x24 an error's reason line is never shown without its request's line.
+    @Test func aRequestsLinesStayTogether() {
+        var events: [RequestEvent] = []
+        for i in 1...30 { events.append(Self.event(i, status: i % 3 == 0 ? 502 : 200, code: i % 3 == 0 ? "upstream_error" : nil)) }
+        for i in events.indices { events[i].sequence = i + 1 }
+        let lines = LogPane.lines(events, filter: "")
+        for scroll in 0..<12 {
+            for height in [5, 6, 7] {
+                let visible = LogPane.visible(lines, scroll: scroll, height: height)
+                #expect(visible.first?.isContinuation == false, "scroll \(scroll), height \(height)")
+            }
+        }
     }
 
     @Test func everyFooterFitsEightyColumnsWithTheHelpKey() {
@@ -125,7 +165,8 @@ struct ConsoleScreenTests {
         let canvas = MemoryCanvas(width: 120, height: 30)
         ConsoleRenderer().render(state, Self.snapshot(events: events), on: canvas)
         #expect(canvas.contains("Request log (1) filter: /con"))
-        #expect(canvas.contains("console"))
+        // The request from the console, matched by its client (which the detail view shows), alone on screen.
+        #expect(canvas.text.components(separatedBy: "POST /api/v1/voice/synthesize").count == 2)
         _ = keys.handle(.escape, &state)
         #expect(state.filter.isEmpty)
     }

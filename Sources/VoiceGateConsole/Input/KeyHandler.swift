@@ -1,3 +1,5 @@
+import VoiceGateCore
+
 /// Turns key presses into state changes and actions. Pure: no terminal, no gateway.
 public struct KeyHandler {
     /// Rows the log pane shows, for PgUp/PgDn; set by the layout each frame.
@@ -6,6 +8,8 @@ public struct KeyHandler {
     public var logLineCount = 0
     /// The workers' names, in the workers view's order; set each frame.
     public var workerNames: [String] = []
+    /// The request Enter on the log opens (the selected, bottom one); set each frame.
+    public var selectedRequest: RequestEvent?
 
     public init() {}
 
@@ -37,6 +41,10 @@ public struct KeyHandler {
         }
         if state.showHelp {
             if key == .escape || key == .character("?") || key == .character("q") { state.showHelp = false }
+            return .none
+        }
+        if state.detail != nil {
+            if key == .escape || key == .enter || key == .character("q") { state.detail = nil }
             return .none
         }
         if state.editingFilter { return editFilter(key, &state) }
@@ -92,6 +100,7 @@ public struct KeyHandler {
         case .pageDown: state.logScroll = max(0, state.logScroll - logPageSize)
         case .home: state.logScroll = maxScroll
         case .end: state.logScroll = 0
+        case .enter: state.detail = selectedRequest
         case .character("/"):
             state.editingFilter = true
         default: break

@@ -1,4 +1,5 @@
 import Foundation
+import VoiceGateCore
 
 /// What has focus: the request log, a form field, or the Synthesize button.
 public enum Focus: Equatable, Sendable {
@@ -50,6 +51,8 @@ public struct ConsoleState: Sendable {
     public var filter = ""
     public var editingFilter = false
     public var showHelp = false
+    /// The request whose details are open over the screen (Enter on the log); a finished request never changes.
+    public var detail: RequestEvent?
     /// The keys view takes the log's place (k on the log, F2 anywhere).
     public var showKeys = false
     /// Rows the keys view is scrolled down by.

@@ -57,6 +57,7 @@ public struct ConsoleRenderer {
             ResultPane().render(state, in: layout.result, on: canvas, now: now)
         }
         renderFooter(state, snapshot, canvas)
+        if let detail = state.detail { RequestDetailPane().render(detail, ascii: state.ascii, on: canvas) }
         if state.showHelp { HelpOverlay().render(state, on: canvas) }
         return layout
     }

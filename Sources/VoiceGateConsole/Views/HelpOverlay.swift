@@ -10,6 +10,7 @@ struct HelpOverlay {
         "  Ctrl-L       redraw the screen",
         "Request log",
         "  Up/Down PgUp/PgDn   scroll back;  Home oldest;  End follow new",
+        "  Enter        all about the selected (bottom) request; Esc closes it",
         "  /            filter (Enter keeps it, Esc clears it)",
         "  k or F2      keys: each key's use today against its limits, in flight",
         "  w or F3      workers: state, weights, requests; d drain, r resume",

@@ -1,8 +1,18 @@
 import Foundation
 import VoiceGateCore
 
-/// The request log: newest at the bottom, following unless scrolled back, filterable, errors highlighted.
+/// The request log: newest at the bottom, following unless scrolled back, filterable, errors highlighted. The
+/// bottom request is the selected one (reverse video): Enter opens all that is known about it.
 struct LogPane {
+    /// One screen line: a request's main line, or its error's reason under it.
+    struct Line: Equatable {
+        let text: String
+        let isError: Bool
+        /// The reason line under a main line: never shown without it.
+        let isContinuation: Bool
+        let sequence: Int
+    }
+
     /// Local wall-clock time, by arithmetic: a formatter per line would cost more than the drawing.
     static func clock(_ date: Date) -> String {
         let local = Int(date.timeIntervalSince1970) + TimeZone.current.secondsFromGMT(for: date)
@@ -10,26 +20,14 @@ struct LogPane {
         return String(format: "%02d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60)
     }
 
-    /// Most telling first, so narrow panes clip the least useful part: time, status, latency, bytes, client,
-    /// key name, request id, then method and path (the routes are few and differ early). With the client column as wide
-    /// as the clients in view, an 80-column terminal shows the whole line and the side-by-side log at 120 still
-    /// shows the id a client quotes. An error's reason gets a line of its own.
-    static func lines(_ e: RequestEvent, clientWidth: Int = maxClientWidth) -> [String] {
+    /// Most telling first, so narrow panes clip the least useful part: time, status, method and route, latency,
+    /// key, then the request id a client quotes. The rest (client, bytes, timings) is in the detail view.
+    /// An error's reason gets a line of its own.
+    static func lines(_ e: RequestEvent) -> [String] {
         let latency = e.latency < 10 ? String(format: "%4.0fms", e.latency * 1000) : String(format: "%4.1fs ", e.latency)
-        let client = e.client.count > clientWidth ? String(e.client.prefix(clientWidth))
-            : e.client.padding(toLength: clientWidth, withPad: " ", startingAt: 0)
-        let bytes = Self.bytes(e.bytes)
-        let main = "\(clock(e.time)) \(e.status) \(latency) \(bytes + String(repeating: " ", count: max(0, 7 - bytes.count))) "
-            + "\(client) \(e.key.map { $0 + " " } ?? "")\(e.id.prefix(8)) \(e.method) \(e.path)"
+        let main = "\(clock(e.time)) \(e.status) \(e.method) \(e.path) \(latency) \(e.key ?? "-") \(e.id.prefix(8))"
         guard let code = e.errorCode else { return [main] }
         return [main, "  ↳ \(code): \(e.message ?? "")"]
-    }
-
-    /// An IPv4 address at most; longer clients (IPv6) are cut to it.
-    static let maxClientWidth = 15
-
-    static func clientWidth(_ events: [RequestEvent]) -> Int {
-        min(maxClientWidth, events.lazy.map(\.client.count).max() ?? 0)
     }
 
     static func bytes(_ n: Int) -> String {
@@ -37,14 +35,14 @@ struct LogPane {
     }
 
     static func matches(_ e: RequestEvent, _ filter: String) -> Bool {
-        filter.isEmpty || lines(e).contains { $0.range(of: filter, options: .caseInsensitive) != nil }
+        filter.isEmpty || (lines(e) + [e.client]).contains { $0.range(of: filter, options: .caseInsensitive) != nil }
     }
 
     /// The events the filter lets through, as lines (the filter matches anywhere, case-insensitively).
-    static func lines(_ events: [RequestEvent], filter: String) -> [(String, Bool)] {
-        let shown = events.filter { matches($0, filter) }
-        let width = clientWidth(shown)
-        return shown.flatMap { e in lines(e, clientWidth: width).map { ($0, e.isError) } }
+    static func lines(_ events: [RequestEvent], filter: String) -> [Line] {
+        events.filter { matches($0, filter) }.flatMap { e in
+            lines(e).enumerated().map { Line(text: $1, isError: e.isError, isContinuation: $0 > 0, sequence: e.sequence) }
+        }
     }
 
     /// How many lines the filtered log has. Unfiltered it is counted, not formatted: one line an event and
@@ -52,6 +50,23 @@ struct LogPane {
     static func lineCount(_ snapshot: DashboardSnapshot, filter: String) -> Int {
         guard filter.isEmpty else { return lines(snapshot.events, filter: filter).count }
         return snapshot.totalEvents + snapshot.keptErrors
+    }
+
+    /// The lines a pane of `height` rows shows, `scroll` lines back from the newest: a request's lines stay
+    /// together (a reason whose request line is above the pane is left out, not shown alone).
+    static func visible(_ lines: [Line], scroll: Int, height: Int) -> ArraySlice<Line> {
+        let end = max(0, lines.count - scroll)
+        var start = max(0, end - height)
+        while start < end, lines[start].isContinuation { start += 1 }
+        return lines[start..<end]
+    }
+
+    /// The request Enter opens: the last one whose main line is in view.
+    static func selected(_ events: [RequestEvent], _ state: ConsoleState, height: Int) -> RequestEvent? {
+        let candidates = state.filter.isEmpty ? Array(events.suffix(state.logScroll + height)) : events
+        let shown = visible(lines(candidates, filter: state.filter), scroll: state.logScroll, height: height)
+        guard let sequence = shown.last(where: { !$0.isContinuation })?.sequence else { return nil }
+        return events.last { $0.sequence == sequence }
     }
 
     func render(_ state: ConsoleState, _ events: [RequestEvent], total: Int, in r: Rect, on canvas: Canvas) {
@@ -65,14 +80,15 @@ struct LogPane {
         Box.draw(canvas, r, title: title, focused: state.focus == .log, ascii: state.ascii)
         let inner = r.inner
         guard inner.height > 0 else { return }
-        let end = max(0, lines.count - state.logScroll)
-        let visible = lines[max(0, end - inner.height)..<end]
+        let visible = Self.visible(lines, scroll: state.logScroll, height: inner.height)
         if visible.isEmpty {
             let hint = events.isEmpty ? "no requests yet - try: curl http://…/health" : "no lines match the filter"
             canvas.put(inner.x + 1, inner.y, hint, style: .dim, maxWidth: inner.width - 1)
         }
-        for (i, (text, isError)) in visible.enumerated() {
-            canvas.put(inner.x, inner.y + i, text, style: isError ? .bad : .normal, maxWidth: inner.width)
+        let selected = state.focus == .log ? visible.last(where: { !$0.isContinuation })?.sequence : nil
+        for (i, line) in visible.enumerated() {
+            let style: Style = line.sequence == selected && !line.isContinuation ? .reverse : line.isError ? .bad : .normal
+            canvas.put(inner.x, inner.y + i, line.text, style: style, maxWidth: inner.width)
         }
     }
 }

@@ -63,6 +63,7 @@ final class ConsoleApp: @unchecked Sendable {
                 keys.logPageSize = max(1, layout.log.height - 2)
                 // Scrolling back is bounded by the whole history, not the copied tail.
                 keys.logLineCount = ConsoleRendererSupport.lineCount(snapshot, filter: state.filter)
+                keys.selectedRequest = ConsoleRendererSupport.selectedRequest(snapshot, state, height: keys.logPageSize)
             }
             session.present()
             guard let key = KeyDecoder.read() else {
