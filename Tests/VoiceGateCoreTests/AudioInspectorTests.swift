@@ -61,4 +61,36 @@ struct AudioInspectorTests {
         let streaming = try #require(WAVHeader.parse(WAVHeader.canonical(sampleRate: 32000, dataSize: nil)))
         #expect(streaming.dataSizeIsUnknown && streaming.duration == nil)
     }
+
+    /// A header is trusted only as far as recordings go: every field a decoder relies on is checked.
+    @Test func impossibleHeadersAreRefusedBeforeAnyEngineSeesThem() throws {
+        let good = [UInt8](TestAudio.wav(seconds: 4, sampleRate: 16000))
+        func patched(_ offset: Int, _ bytes: [UInt8]) -> [UInt8] {
+            var b = good
+            b.replaceSubrange(offset..<(offset + bytes.count), with: bytes)
+            return b
+        }
+        func le32(_ v: Int) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+        let wavs: [(String, [UInt8])] = [
+            ("byte rate", patched(28, le32(12345))),
+            ("frames", patched(32, [7, 0])),
+            ("bits", patched(34, [7, 0])),
+            ("channels", patched(22, [200, 0])),
+            ("sample rate", patched(24, le32(3))),
+            ("format tag", patched(20, [0x55, 0])),
+        ]
+        #expect(throws: Never.self) { try AudioInspector.inspect(head: good, tail: good, fileSize: good.count) }
+        for (what, wav) in wavs {
+            #expect(throws: AudioInspectionError.self, "WAV \(what)") { try AudioInspector.inspect(head: wav, tail: wav, fileSize: wav.count) }
+        }
+        let flac = [UInt8](try TestAudio.fixture("tone.flac"))
+        #expect(throws: Never.self) { try AudioInspector.inspect(head: flac, tail: flac, fileSize: flac.count) }
+        var tinyBlocks = flac
+        tinyBlocks[8] = 0; tinyBlocks[9] = 1 // min block 1 sample
+        var rate = flac
+        rate[18] = 0xFF; rate[19] = 0xFF; rate[20] = (rate[20] & 0x0F) | 0xF0 // 1,048,575 Hz
+        for (what, bad) in [("blocks", tinyBlocks), ("sample rate", rate)] {
+            #expect(throws: AudioInspectionError.self, "FLAC \(what)") { try AudioInspector.inspect(head: bad, tail: bad, fileSize: bad.count) }
+        }
+    }
 }

@@ -64,6 +64,17 @@ struct BadInputTests {
         }
     }
 
+    @Test func anImpossibleWAVHeaderIs400UnsupportedAudioFormat() async throws {
+        try await TestGateway.run { t in
+            var wav = [UInt8](TestAudio.wav(seconds: 4))
+            wav[34] = 12 // 12 bits per sample, with a byte rate for 16
+            let r = try await t.synthesize(.synthesis(reference: Data(wav)))
+            Self.expectError(r, 400, "unsupported_audio_format")
+            #expect((r.json["message"] as? String)?.contains("12 bits per sample") == true)
+            #expect(t.double?.recorder.stats.ttsRequests == 0)
+        }
+    }
+
     @Test func aDisallowedFormatIsRefusedWhateverItsName() async throws {
         try await TestGateway.run(env: ["ALLOWED_AUDIO_FORMATS": "wav"]) { t in
             var form = Multipart()

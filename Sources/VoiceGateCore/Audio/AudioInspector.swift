@@ -34,18 +34,40 @@ public enum AudioInspector {
         guard head.count >= 12, let format = AudioFormat.sniff(head) else {
             throw AudioInspectionError("the file is not WAV, MP3, FLAC or OGG audio")
         }
+        let info: AudioInfo
         switch format {
-        case .wav: return try wav(head, fileSize: fileSize)
-        case .flac: return try flac(head)
-        case .ogg: return try ogg(head, tail: tail)
-        case .mp3: return try mp3(head, tail: tail, fileSize: fileSize)
+        case .wav: info = try wav(head, fileSize: fileSize)
+        case .flac: info = try flac(head)
+        case .ogg: info = try ogg(head, tail: tail)
+        case .mp3: info = try mp3(head, tail: tail, fileSize: fileSize)
         }
+        return try plausible(info)
+    }
+
+    /// What an engine takes from any container, within what recordings can be: a header is believed this far only.
+    static func plausible(_ info: AudioInfo) throws -> AudioInfo {
+        guard (1000...768_000).contains(info.sampleRate) else {
+            throw AudioInspectionError("the \(info.format.rawValue) header declares a sample rate of \(info.sampleRate) Hz")
+        }
+        guard (1...32).contains(info.channels) else {
+            throw AudioInspectionError("the \(info.format.rawValue) header declares \(info.channels) channels")
+        }
+        guard info.duration.isFinite, info.duration >= 0 else {
+            throw AudioInspectionError("the \(info.format.rawValue) header declares an impossible length")
+        }
+        return info
     }
 
     static func wav(_ b: [UInt8], fileSize: Int) throws -> AudioInfo {
         guard let header = WAVHeader.parse(b) else { throw AudioInspectionError("the WAV header is damaged or incomplete") }
         guard header.byteRate > 0, header.sampleRate > 0, header.channels > 0 else {
             throw AudioInspectionError("the WAV header declares no audio (zero rate or channels)")
+        }
+        // Every field a decoder relies on: PCM or float, 8-32 bits, a byte rate and block size that agree with them.
+        if let problem = header.formatProblem { throw AudioInspectionError("the WAV header declares \(problem)") }
+        let frame = header.channels * header.bitsPerSample / 8
+        if header.blockAlign != frame {
+            throw AudioInspectionError("the WAV header declares \(header.blockAlign)-byte frames, not \(frame) for its format")
         }
         let available = max(0, fileSize - header.dataOffset)
         let dataSize = header.dataSizeIsUnknown ? available : min(header.dataSize, available)
@@ -61,7 +83,14 @@ public enum AudioInspector {
         let channels = Int((b[s + 12] >> 1) & 0x07) + 1
         let total = UInt64(b[s + 13] & 0x0F) << 32 | UInt64(b[s + 14]) << 24 | UInt64(b[s + 15]) << 16
             | UInt64(b[s + 16]) << 8 | UInt64(b[s + 17])
+        let minBlock = Int(b[s]) << 8 | Int(b[s + 1]), maxBlock = Int(b[s + 2]) << 8 | Int(b[s + 3])
+        let bits = Int(b[s + 12] & 0x01) << 4 | Int(b[s + 13] >> 4) + 1
         guard sampleRate > 0 else { throw AudioInspectionError("the FLAC stream declares a sample rate of 0") }
+        // The format's own rules (min block >= 16, max >= min, 4-32 bits): a decoder sizes its buffers by them.
+        guard minBlock >= 16, maxBlock >= minBlock else {
+            throw AudioInspectionError("the FLAC stream declares blocks of \(minBlock)-\(maxBlock) samples")
+        }
+        guard (4...32).contains(bits) else { throw AudioInspectionError("the FLAC stream declares \(bits) bits per sample") }
         guard total > 0 else { throw AudioInspectionError("the FLAC stream does not declare its length") }
         return AudioInfo(format: .flac, duration: Double(total) / Double(sampleRate), sampleRate: sampleRate, channels: channels)
     }

@@ -5,6 +5,8 @@ public struct WAVHeader: Sendable, Equatable {
     public var sampleRate: Int
     public var byteRate: Int
     public var bitsPerSample: Int
+    /// Bytes a frame of every channel takes, as the header says.
+    public var blockAlign: Int = 0
     public var dataOffset: Int
     public var dataSize: Int
 
@@ -34,16 +36,16 @@ public struct WAVHeader: Sendable, Equatable {
     public static func parse(_ b: [UInt8]) -> WAVHeader? {
         guard b.count >= 12, b.ascii(0, 4) == "RIFF" || b.ascii(0, 4) == "RF64", b.ascii(8, 4) == "WAVE" else { return nil }
         var i = 12
-        var fmt: (tag: Int, channels: Int, rate: Int, byteRate: Int, bits: Int)?
+        var fmt: (tag: Int, channels: Int, rate: Int, byteRate: Int, align: Int, bits: Int)?
         while i + 8 <= b.count {
             let id = b.ascii(i, 4)
             let size = b.u32le(i + 4)
             if id == "fmt ", i + 8 + 16 <= b.count {
-                fmt = (b.u16le(i + 8), b.u16le(i + 10), b.u32le(i + 12), b.u32le(i + 16), b.u16le(i + 22))
+                fmt = (b.u16le(i + 8), b.u16le(i + 10), b.u32le(i + 12), b.u32le(i + 16), b.u16le(i + 20), b.u16le(i + 22))
             } else if id == "data" {
                 guard let fmt else { return nil }
                 return WAVHeader(formatTag: fmt.tag, channels: fmt.channels, sampleRate: fmt.rate, byteRate: fmt.byteRate,
-                                 bitsPerSample: fmt.bits, dataOffset: i + 8, dataSize: size)
+                                 bitsPerSample: fmt.bits, blockAlign: fmt.align, dataOffset: i + 8, dataSize: size)
             }
             guard size < Int(UInt32.max) else { return nil }
             i += 8 + size + (size & 1)
