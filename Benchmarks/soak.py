@@ -12,25 +12,11 @@ Needs: wrk, sox (Debian packages), a release build (swift build -c release). Lis
 """
 import argparse, os, re, shutil, socket, sqlite3, statistics, subprocess, sys, tempfile, time, uuid
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from serving import free_port, wait_port  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LUA = os.path.join(ROOT, "Benchmarks", "wrk-post.lua")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    sys.exit(f"nothing listens on {port}")
 
 
 def status(pid, field):

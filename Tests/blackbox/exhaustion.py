@@ -13,26 +13,17 @@
 
     python3 Tests/blackbox/exhaustion.py --binary .build/release/voicegate [--seconds 20]
 """
-import argparse, json, os, socket, subprocess, sys, tempfile, threading, time, urllib.request, urllib.error, uuid
+import argparse, json, os, socket, subprocess, sys, tempfile, threading, time, uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hammer import free_port, wav  # noqa: E402
+from tenants import call as tenants_call  # noqa: E402
 
 KEY = "exhaustion-key-0123456789abcdef"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wav(seconds, rate=8000, seed=0):
-    frames = int(seconds * rate)
-    data = bytes(((i * (37 + seed)) + (i >> 7)) & 0xFF for i in range(frames * 2))
-    import struct
-    return (b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt " + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
-            + b"data" + struct.pack("<I", len(data)) + data)
-
-
 def form(text, reference):
+    """A synthesis upload of `reference`: the body and its content type."""
     boundary = "bx" + uuid.uuid4().hex
     body = (f'--{boundary}\r\nContent-Disposition: form-data; name="text"\r\n\r\n{text}\r\n'
             f'--{boundary}\r\nContent-Disposition: form-data; name="reference_audio"; filename="r.wav"\r\n'
@@ -41,16 +32,7 @@ def form(text, reference):
 
 
 def call(port, path, body=None, content_type=None, timeout=30):
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body, headers={"X-API-Key": KEY})
-    if content_type:
-        request.add_header("Content-Type", content_type)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as r:
-            return r.status, dict(r.headers), r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
-    except OSError as e:
-        return 0, {}, str(e).encode()
+    return tenants_call(port, "POST" if body else "GET", path, key=KEY, body=body, content_type=content_type, timeout=timeout)
 
 
 def fds(pid):
@@ -237,7 +219,7 @@ def full_disk(binary, problems):
     try:
         statuses, ok, first_full = [], 0, None
         for i in range(40):
-            body, ctype = form(f"Recording {i}.", wav(5, rate=16000, seed=i))  # 160 kB, each one new
+            body, ctype = form(f"Recording {i}.", wav(5 + i / 100, rate=16000))  # 160 kB, each one new
             status, headers, answer = call(port, "/api/v1/voice/synthesize", body, ctype)
             statuses.append(status)
             if status == 200:
@@ -263,7 +245,7 @@ def full_disk(binary, problems):
         started = time.time()
         while time.time() - started < 60:
             time.sleep(2)
-            body, ctype = form("After the janitor.", wav(5, rate=16000, seed=99))
+            body, ctype = form("After the janitor.", wav(4.5, rate=16000))
             if call(port, "/api/v1/voice/synthesize", body, ctype)[0] == 200:
                 recovered_after = time.time() - started
                 ok += 1

@@ -75,14 +75,17 @@ public final class EspeakEngine: SynthesisEngine {
 
     /// Runs `body`, cancelling it (which kills the child process) when `timeout` passes first.
     private func withTimeout<T: Sendable>(_ timeout: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask(operation: body)
-            group.addTask {
-                try await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
-                throw GatewayError(504, "upstream_timeout", "espeak-ng did not finish within SOVITS_TIMEOUT (\(formatSeconds(timeout)) s)")
-            }
-            defer { group.cancelAll() }
-            return try await group.next()!
+        let work = Task(operation: body)
+        let expired = Mutex(false)
+        let timer = Deadline.after(timeout) {
+            expired.withLock { $0 = true }
+            work.cancel()
+        }
+        defer { timer.cancel() }
+        do {
+            return try await withTaskCancellationHandler { try await work.value } onCancel: { work.cancel() }
+        } catch where expired.withLock({ $0 }) {
+            throw GatewayError(504, "upstream_timeout", "espeak-ng did not finish within SOVITS_TIMEOUT (\(formatSeconds(timeout)) s)")
         }
     }
 

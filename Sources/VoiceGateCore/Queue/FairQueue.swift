@@ -322,10 +322,7 @@ public final class FairQueue: Sendable {
             return retryExcluding == nil && s.waiting >= maxWaiting && s.free(excluding: nil).isEmpty ? .full(waiting: s.waiting) : nil
         }
         if let refusal { throw refusal }
-        let timer = Task { [weak self] in
-            try await Task.sleep(for: .seconds(timeout))
-            self?.remove(id, with: QueueError.timedOut(after: timeout))
-        }
+        let timer = Deadline.after(timeout) { [weak self] in self?.remove(id, with: QueueError.timedOut(after: timeout)) }
         defer { timer.cancel() }
         let grant = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Grant, any Error>) in

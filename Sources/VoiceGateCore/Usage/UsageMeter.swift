@@ -20,7 +20,7 @@ public final class UsageMeter: Sendable {
 
     private struct Account {
         /// Times of admitted requests in the last minute, oldest first.
-        var recent: [ContinuousClock.Instant] = []
+        var recent = MinuteCounter()
         var inFlight = 0
         /// Today's use as the store last said, plus what this process added since but has not written yet.
         var stored = KeyUsage()
@@ -67,20 +67,16 @@ public final class UsageMeter: Sendable {
         return UsagePermit(meter: self, key: key)
     }
 
-    /// Checks and counts one request on the account in place (a copy would copy its minute of request times).
+    /// Checks and counts one request on the account in place.
     private static func admit(_ key: KeyRecord, to account: inout Account, at instant: ContinuousClock.Instant, now: Date) -> GatewayError? {
-        let minuteAgo = instant - .seconds(60)
-        if let first = account.recent.first, first <= minuteAgo {
-            account.recent.removeFirst(account.recent.firstIndex { $0 > minuteAgo } ?? account.recent.count)
-        }
         if let limit = key.limits.concurrent, account.inFlight >= limit {
             account.lastRefusal = instant
             return GatewayError(429, "rate_limited", "key \(key.name) already has \(account.inFlight) requests in flight (its limit)",
                                 details: ["limit": .string("concurrent"), "limit_value": .int(limit)], retryAfter: 1)
         }
-        if let limit = key.limits.requestsPerMinute, account.recent.count >= limit {
+        if let limit = key.limits.requestsPerMinute, account.recent.count(at: instant) >= limit {
             account.lastRefusal = instant
-            let wait = max(1, Int(((account.recent[account.recent.count - limit] - minuteAgo).seconds).rounded(.up)))
+            let wait = account.recent.secondsUntilBelow(limit, at: instant)
             return GatewayError(429, "rate_limited", "key \(key.name) made \(limit) requests in the last minute (its limit); retry in \(wait) s",
                                 details: ["limit": .string("requests_per_minute"), "limit_value": .int(limit), "retry_after_seconds": .int(wait)],
                                 retryAfter: wait)
@@ -89,7 +85,7 @@ public final class UsageMeter: Sendable {
             account.lastRefusal = instant
             return quotaError(key: key.name, limit: limit, used: account.stored.characters + account.pending.characters, now: now)
         }
-        account.recent.append(instant)
+        account.recent.add(at: instant)
         account.inFlight += 1
         account.pending.requests += 1
         account.lastUsed = now
@@ -181,7 +177,7 @@ public final class UsageMeter: Sendable {
         return state.withLock { s in
             keys.map { key in
                 let a = s.accounts[key.name] ?? Account()
-                let lastMinute = a.recent.filter { $0 > now - .seconds(60) }.count
+                let lastMinute = a.recent.count(at: now)
                 return KeyView(name: key.name, role: key.role, limits: key.limits, enabled: key.enabled, today: a.stored + a.pending,
                                lastMinute: lastMinute, inFlight: a.inFlight,
                                limitedNow: a.lastRefusal.map { now - $0 < .seconds(5) } ?? false)
