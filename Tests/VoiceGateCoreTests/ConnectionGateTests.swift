@@ -79,10 +79,9 @@ struct ConnectionGateTests {
     @Test func theAddressWithTheMostConnectionsGivesUpAPlaceFirst() throws {
         let g = gate(total: 4, perClient: 4)
         let closed = Closed()
-        _ = try g.admit("lone", close: closed.closer("lone")).get() // the oldest, but alone
-        _ = try g.admit("crowd", close: closed.closer("crowd1")).get()
-        _ = try g.admit("crowd", close: closed.closer("crowd2")).get()
-        _ = try g.admit("crowd", close: closed.closer("crowd3")).get()
+        // The lone client is the oldest and still waiting for its head; the crowd's connections are idle.
+        _ = try g.admit("lone", close: closed.closer("lone")).get()
+        for i in 1...3 { g.update(try g.admit("crowd", close: closed.closer("crowd\(i)")).get(), to: .idle) }
         _ = try g.admit("new", close: closed.closer("new")).get()
         #expect(closed.all == ["crowd1"])
     }

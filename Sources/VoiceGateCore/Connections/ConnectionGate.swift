@@ -4,7 +4,8 @@ import Synchronization
 
 /// Counts open client connections, in all and per address, and decides who gets a place past `ConnectionLimits`.
 ///
-/// At `MAX_CONNECTIONS` a new connection takes the place of the one that has waited longest for its request head
+/// At `MAX_CONNECTIONS` a new connection takes a place from the address holding the most connections: the one of
+/// its connections that has waited longest for its request head
 /// (a client that connects and sends nothing, or trickles), else of an upload slower than `CLIENT_BODY_MIN_RATE`
 /// (Apache's `mod_reqtimeout` MinRate idea), else of the longest idle kept-alive one (nginx reuses idle
 /// keep-alive connections when it runs out): a flood of silent or crawling connections from many addresses
@@ -146,8 +147,8 @@ public final class ConnectionGate: Sendable {
         }
     }
 
-    /// A connection waiting for its head, else a crawling upload, else an idle one; among those, one from the
-    /// address holding the most connections, and its oldest. No grace: a flood that keeps opening connections
+    /// From the address holding the most connections (with one it may give up): a connection of its waiting for its
+    /// head, else a crawling upload, else an idle one, the oldest. No grace: a flood that keeps opening connections
     /// closes its own before anyone else's, while a client that sends its request at once is the newest and from
     /// an address with few connections, the last to go (with a grace, such a flood would keep every place younger
     /// than it and lock everyone out).
@@ -162,7 +163,7 @@ public final class ConnectionGate: Sendable {
             case .busy: continue
             }
             let crowd = -(byAddress[c.address] ?? 0)
-            if let b = best, (b.rank, b.crowd, b.since) <= (rank, crowd, c.since) { continue }
+            if let b = best, (b.crowd, b.rank, b.since) <= (crowd, rank, c.since) { continue }
             best = (id, rank, crowd, c.since)
         }
         return best?.id
