@@ -13,7 +13,7 @@ struct ConsoleLauncher {
         let book = ConsoleLogBook()
         var logger = Logger(label: "voicegate") { _ in ConsoleLogHandler(book: book) }
         logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
-        let gateway = await GatewayRunner.makeGateway(config, logger: logger)
+        let (gateway, descriptors) = await GatewayRunner.makeGateway(config, logger: logger)
         let dataDir = GatewayConfig.absolute(config.dataDir)
         let reference = dataDir + "/sample-voice.wav"
         if !FileManager.default.fileExists(atPath: reference) {
@@ -22,7 +22,7 @@ struct ConsoleLauncher {
         if let problem = await GatewayRunner.listenProblem(config) { VoiceGateCommand.fail(problem) }
         let session = TerminalSession()
         if let reason = session.start() { VoiceGateCommand.fail(reason) }
-        GatewayRunner.logStartup(gateway, logger: logger)
+        GatewayRunner.logStartup(gateway, descriptors: descriptors, logger: logger)
         let app = ConsoleApp(gateway: gateway, book: book, listen: "\(config.host):\(config.port)", outputFolder: dataDir + "/output")
         var failure: String?
         do {

@@ -4,7 +4,6 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
-import Synchronization
 import UnixSignals
 import VoiceGateCore
 
@@ -37,21 +36,19 @@ struct GatewayRunner {
     }
 
     /// The gateway for `config`, or one clear line and exit 1.
-    /// Raises the soft descriptor limit to the hard one first: the connection limits are derived from it.
-    static func makeGateway(_ config: GatewayConfig, logger: Logger) async -> Gateway {
+    /// Raises the soft descriptor limit to the hard one first: the connection limits are derived from it. The
+    /// limits before and after go to `logStartup`, which runs once the address is known to be free.
+    static func makeGateway(_ config: GatewayConfig, logger: Logger) async
+        -> (gateway: Gateway, descriptors: (before: DescriptorLimit, after: DescriptorLimit)) {
         let descriptors = DescriptorLimit.raiseSoftToHard()
-        raisedDescriptors.withLock { $0 = descriptors.before }
         do {
-            return try await Gateway(config: config, logger: logger, descriptorLimit: descriptors.after.soft)
+            return (try await Gateway(config: config, logger: logger, descriptorLimit: descriptors.after.soft), descriptors)
         } catch {
             VoiceGateCommand.fail("\(error)")
         }
     }
 
-    /// The soft limit before `makeGateway` raised it, for the startup log.
-    private static let raisedDescriptors = Mutex<DescriptorLimit?>(nil)
-
-    static func logStartup(_ gateway: Gateway, logger: Logger) {
+    static func logStartup(_ gateway: Gateway, descriptors: (before: DescriptorLimit, after: DescriptorLimit), logger: Logger) {
         let c = gateway.config
         logger.info("VoiceGate \(Gateway.version) serving \(c.appName) \(c.appVersion) on \(c.host):\(c.port)")
         logger.info("\(gateway.engineDescription)")
@@ -61,8 +58,7 @@ struct GatewayRunner {
         } else {
             logger.info("\(gateway.keyDescription)")
         }
-        let now = DescriptorLimit.current()
-        let before = raisedDescriptors.withLock { $0 } ?? now
+        let (before, now) = descriptors
         let limits = gateway.connections.limits
         let descriptors = before.soft == now.soft ? "\(now.soft) (hard \(now.hard))" : "raised from \(before.soft) to \(now.soft) (the hard limit)"
         logger.info("file descriptors: \(descriptors); up to \(limits.maxConnections) client connections, \(limits.maxPerClient) per address, request heads within \(DecimalText.format(limits.headerTimeout, places: 1, trimmingZeros: true)) s")

@@ -12,9 +12,9 @@ struct HeadlessServer {
     func run() async {
         var logger = Logger(label: "voicegate") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
-        let gateway = await GatewayRunner.makeGateway(config, logger: logger)
+        let (gateway, descriptors) = await GatewayRunner.makeGateway(config, logger: logger)
         if let problem = await GatewayRunner.listenProblem(config) { VoiceGateCommand.fail(problem) }
-        GatewayRunner.logStartup(gateway, logger: logger)
+        GatewayRunner.logStartup(gateway, descriptors: descriptors, logger: logger)
         do {
             try await GatewayRunner(gateway: gateway, logger: logger).run(extraServices: [])
             logger.info("shut down cleanly")

@@ -71,13 +71,12 @@ public final class UploadJanitor: Service, Sendable {
     @discardableResult
     public func sweep(now: Date = Date()) -> Sweep {
         let clock = now.timeIntervalSince1970
-        var uploads = list(store.directory).filter { Self.isUpload($0.name) }.sorted { $0.modified < $1.modified }
+        let uploads = list(store.directory).filter { Self.isUpload($0.name) }.sorted { $0.modified < $1.modified }
         var result = Sweep()
         var total = uploads.reduce(0) { $0 + $1.size }
         var free = freeBytes()
         var kept: [Upload] = []
-        while let upload = uploads.first {
-            uploads.removeFirst()
+        for upload in uploads { // least recently used first
             let idle = clock - upload.modified
             let due = idle > retention.keepSeconds || total > retention.maxBytes || free < retention.minFreeBytes
             guard due, idle >= retention.graceSeconds, remove(upload) else {
