@@ -100,7 +100,7 @@ public final class ConnectionGate: Sendable {
                     refusal = .total
                 }
             }
-            var outcome = Result<Ticket, Refusal>.failure(.total)
+            let outcome: Result<Ticket, Refusal>
             if let refusal {
                 s.refused[refusal, default: 0] += 1
                 s.unlogged[refusal, default: 0] += 1
