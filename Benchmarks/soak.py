@@ -72,8 +72,8 @@ def main():
 
     print(f"soak: {args.minutes:g} min, {args.connections} connections, 170 kB upload, SOVITS_MAX_CONCURRENCY=256, "
           f"HISTORY_MAX_ROWS={args.history_max_rows}, {os.cpu_count()} cores; RSS at start {status(gateway.pid, 'VmRSS') // 1024} MiB")
-    print("\n| minute | req/s | p50 ms | p99 ms | RSS MiB | descriptors | store MB | history rows |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("\n| minute | req/s | p50 ms | p99 ms | RSS MiB | anon MiB | file MiB | descriptors | store MB | history rows |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     rounds = []
     started = time.time()
     wrk_env = dict(os.environ, BODY_FILE=body, CONTENT_TYPE=f"multipart/form-data; boundary={boundary}", API_KEY=key, API_KEYS_FILE="")
@@ -88,9 +88,10 @@ def main():
                 sys.exit(f"{m[5]} failed requests in a round")
             size, rows = store_figures()
             r = {"minute": (time.time() - started) / 60, "rps": int(m[1]) / float(m[2]), "p50": float(m[3]), "p99": float(m[4]),
-                 "rss": status(gateway.pid, "VmRSS") / 1024, "fds": len(os.listdir(f"/proc/{gateway.pid}/fd")), "store": size / 1e6, "rows": rows}
+                 "rss": status(gateway.pid, "VmRSS") / 1024,
+                 "anon": status(gateway.pid, "RssAnon") / 1024, "file": status(gateway.pid, "RssFile") / 1024, "fds": len(os.listdir(f"/proc/{gateway.pid}/fd")), "store": size / 1e6, "rows": rows}
             rounds.append(r)
-            print(f"| {r['minute']:.1f} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['rss']:.1f} | {r['fds']} | "
+            print(f"| {r['minute']:.1f} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['rss']:.1f} | {r['anon']:.1f} | {r['file']:.1f} | {r['fds']} | "
                   f"{r['store']:.1f} | {r['rows']} |", flush=True)
     finally:
         peak = status(gateway.pid, "VmHWM") / 1024

@@ -34,28 +34,28 @@ struct StoreTests {
         try await b.close()
     }
 
-    @Test func theMeterHandsIncrementsToTheStoreOnceAndKeepsItsTotals() throws {
+    @Test func theMeterHandsIncrementsToTheStoreOnceAndKeepsItsTotals() async throws {
         let meter = UsageMeter()
         let key = KeyRecord(name: "k", role: .client, keyHash: "h", limits: .init(charactersPerDay: 100))
-        let permit = try meter.admit(key)
-        try permit.charge(characters: 60)
+        let permit = try await meter.admit(key)
+        try await permit.charge(characters: 60)
         permit.release()
         let drain = meter.drain()
         #expect(drain.usage[meter.day]?["k"] == KeyUsage(requests: 1, characters: 60))
         #expect(meter.drain().usage.isEmpty)
         // Another gateway spent 30 more: the store says 90, which is what counts now.
         meter.refresh(day: meter.day, stored: ["k": KeyUsage(requests: 2, characters: 90)])
-        #expect(throws: GatewayError.self) { try meter.admit(key).charge(characters: 11) }
+        await #expect(throws: GatewayError.self) { try await meter.admit(key).charge(characters: 11) }
         #expect(meter.views(for: [key])[0].today.characters == 90)
         // A failed write is put back and written next time.
-        let p2 = try meter.admit(key)
-        try p2.charge(characters: 5)
+        let p2 = try await meter.admit(key)
+        try await p2.charge(characters: 5)
         p2.release()
         let failed = meter.drain()
         meter.restore(failed)
         // What was put back and what came since are written together, neither over the other.
-        let p3 = try meter.admit(key)
-        try p3.charge(characters: 2)
+        let p3 = try await meter.admit(key)
+        try await p3.charge(characters: 2)
         p3.release()
         #expect(meter.drain().usage[meter.day]?["k"] == KeyUsage(requests: 3, characters: 7))
     }

@@ -70,6 +70,8 @@ public struct GatewayConfig: Sendable {
     public var workersFile: String?
     /// `WORKER_POLICY`: `affinity` (weights already loaded first) or `round-robin` (for comparison).
     public var workerPolicy = FairQueue.Policy.affinity
+    /// `GATEWAY_NAME`: this gateway among several sharing one store (history rows and the gateways view name it).
+    public var gatewayName = GatewayConfig.hostName
     /// Every variable the environment and `.env` hold, for the workers file's overrides.
     public var environment: [String: String] = [:]
 
@@ -82,7 +84,7 @@ public struct GatewayConfig: Sendable {
         "SOVITS_REF_DIR", "SOVITS_REF_PATH", "SOVITS_MAX_CONCURRENCY", "QUEUE_MAX", "QUEUE_TIMEOUT",
         "REF_MIN_SECONDS", "REF_MAX_SECONDS", "DATA_DIR", "HEALTH_INTERVAL", "SHUTDOWN_GRACE", "CLIENT_IDLE_TIMEOUT",
         "CLIENT_HEADER_TIMEOUT", "CLIENT_BODY_MIN_RATE", "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_CLIENT",
-        "ESPEAK_COMMAND", "STORE_URL", "HISTORY_DAYS", "HISTORY_MAX_ROWS", "UPLOAD_KEEP_HOURS", "UPLOAD_MAX_MB", "HISTORY_STORE_TEXT", "METRICS_PUBLIC", "VOICE_ALIASES", "PUBLIC_VOICE_LIST",
+        "ESPEAK_COMMAND", "STORE_URL", "GATEWAY_NAME", "HISTORY_DAYS", "HISTORY_MAX_ROWS", "UPLOAD_KEEP_HOURS", "UPLOAD_MAX_MB", "HISTORY_STORE_TEXT", "METRICS_PUBLIC", "VOICE_ALIASES", "PUBLIC_VOICE_LIST",
         "SOVITS_WORKERS", "WORKERS_FILE", "WORKER_POLICY",
     ]
 
@@ -160,6 +162,12 @@ public struct GatewayConfig: Sendable {
         if let x = v("ESPEAK_COMMAND"), !x.isEmpty { c.espeakCommand = x }
         if let x = v("STORE_URL"), !x.isEmpty { c.storeURL = x }
         _ = try c.storeLocation
+        if let x = v("GATEWAY_NAME"), !x.isEmpty {
+            guard x.count <= 64, x.allSatisfy({ $0.isLetter || $0.isNumber || "._-".contains($0) }), x.allSatisfy(\.isASCII) else {
+                throw ConfigError("GATEWAY_NAME must be 1-64 letters, digits, '.', '_' or '-' (got \(x.debugDescription))")
+            }
+            c.gatewayName = x
+        }
         if let x = v("HISTORY_DAYS") { c.historyDays = try int(x, "HISTORY_DAYS", min: 1, max: 36500) }
         if let x = v("HISTORY_MAX_ROWS") { c.historyMaxRows = try int(x, "HISTORY_MAX_ROWS", min: 1000, max: 1_000_000_000) }
         if let x = v("UPLOAD_KEEP_HOURS") { c.uploadKeepHours = try seconds(x, "UPLOAD_KEEP_HOURS") }
@@ -212,6 +220,14 @@ public struct GatewayConfig: Sendable {
 
     public var storeLocation: StoreLocation {
         get throws { try StoreLocation.parse(storeURL, dataDir: dataDir) }
+    }
+
+    /// The machine's name (`gethostname`), the default `GATEWAY_NAME`.
+    public static var hostName: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "gateway" }
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return name.isEmpty ? "gateway" : String(name.prefix(64))
     }
 
     public static func absolute(_ path: String) -> String {

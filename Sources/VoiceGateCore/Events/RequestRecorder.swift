@@ -8,8 +8,11 @@ public final class RequestRecorder: Sendable {
     let metrics: GatewayMetrics
     let history: HistoryWriter
     let logger: Logger
+    /// `GATEWAY_NAME`, for the history rows.
+    let gatewayName: String?
 
-    init(log: RequestLog, metrics: GatewayMetrics, history: HistoryWriter, logger: Logger) {
+    init(log: RequestLog, metrics: GatewayMetrics, history: HistoryWriter, gatewayName: String? = nil, logger: Logger) {
+        self.gatewayName = gatewayName
         self.log = log
         self.metrics = metrics
         self.history = history
@@ -24,7 +27,11 @@ public final class RequestRecorder: Sendable {
         event.latency = (ContinuousClock.now - started).seconds
         log.record(event)
         metrics.record(event)
-        if let facts = event.synthesis { history.append(Self.historyRecord(event, facts)) }
+        if let facts = event.synthesis {
+            var record = Self.historyRecord(event, facts)
+            record.gateway = gatewayName
+            history.append(record)
+        }
         writeLine(event)
     }
 

@@ -66,7 +66,7 @@ public final class Gateway: Sendable {
             try? await database.close()
             throw ConfigError(problem)
         }
-        meter = UsageMeter()
+        meter = UsageMeter(ledger: database.limitLedger)
         meter.refresh(day: meter.day, stored: (try? await database.usage(day: meter.day)) ?? [:])
         let specs = try await WorkerCatalog.load(config: config, environment: config.environment)
         var workers: [Worker] = []
@@ -94,7 +94,7 @@ public final class Gateway: Sendable {
         log = RequestLog()
         metrics = GatewayMetrics()
         history = HistoryWriter()
-        recorder = RequestRecorder(log: log, metrics: metrics, history: history, logger: logger)
+        recorder = RequestRecorder(log: log, metrics: metrics, history: history, gatewayName: config.gatewayName, logger: logger)
         storeSync = StoreSync(store: database, keys: keys, meter: meter, history: history, historyDays: config.historyDays,
                               historyMaxRows: config.historyMaxRows, storage: storage, logger: logger)
     }

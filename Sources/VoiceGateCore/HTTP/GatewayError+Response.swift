@@ -94,6 +94,7 @@ extension GatewayError: HTTPResponseError {
             // The request's own framing broke while its body was read (the upstream's is mapped where it is read).
             return GatewayError(400, "bad_request", "the request's body broke off before its Content-Length or last chunk (\(error.debugDescription))")
         case let error as ClientTimeout: return GatewayError(408, "client_timeout", error.description)
+        case let error where StoreError.isUnavailable(error): return .storeUnavailable(error)
         case is CancellationError: return GatewayError(499, "client_closed", "the client closed the connection")
         case let error as ChannelError where [.ioOnClosedChannel, .alreadyClosed, .outputClosed, .eof].contains(error):
             return GatewayError(499, "client_closed", "the client closed the connection")

@@ -31,6 +31,7 @@ struct HistoryController {
         let voice: String?
         let response_format: String?
         let worker: String?
+        let gateway: String?
     }
 
     struct Page: ResponseEncodable {
@@ -65,8 +66,8 @@ struct HistoryController {
 
     static func query(_ parameters: Hummingbird.Parameters) throws -> HistoryQuery {
         var query = HistoryQuery()
-        for name in parameters.map({ String($0.key) }) where !["key", "status", "worker", "since", "until", "limit", "cursor"].contains(name) {
-            throw GatewayError.invalid("unknown_parameter", "\(name) is not a history parameter (known: key, status, worker, since, until, limit, cursor)")
+        for name in parameters.map({ String($0.key) }) where !["key", "status", "worker", "gateway", "since", "until", "limit", "cursor"].contains(name) {
+            throw GatewayError.invalid("unknown_parameter", "\(name) is not a history parameter (known: key, status, worker, gateway, since, until, limit, cursor)")
         }
         if let key = parameters.get("key"), !key.isEmpty { query.key = key }
         if let status = parameters.get("status") {
@@ -77,6 +78,7 @@ struct HistoryController {
             guard WorkerSpec.isValidName(worker) else { throw invalid("worker", "a worker's name (\(WorkerSpec.nameRule))") }
             query.worker = worker
         }
+        if let gateway = parameters.get("gateway"), !gateway.isEmpty { query.gateway = gateway }
         if let since = parameters.get("since") { query.since = try date(since, "since") }
         if let until = parameters.get("until") { query.until = try date(until, "until") }
         if let limit = parameters.get("limit") {
@@ -111,6 +113,6 @@ struct HistoryController {
                     reference_sha256: r.referenceHash, status: r.status, error: r.errorCode, queue_wait_ms: ms(r.queueWait),
                     time_to_first_byte_ms: ms(r.timeToFirstByte), upstream_ms: ms(r.upstreamTime),
                     audio_seconds: r.audioSeconds.map { ($0 * 1000).rounded() / 1000 }, bytes_sent: r.bytesSent,
-                    model: r.model, voice: r.voice, response_format: r.format, worker: r.worker)
+                    model: r.model, voice: r.voice, response_format: r.format, worker: r.worker, gateway: r.gateway)
     }
 }

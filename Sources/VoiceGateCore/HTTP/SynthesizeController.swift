@@ -23,7 +23,7 @@ struct SynthesizeController {
         guard let caller = context.caller else { throw GatewayError.unauthorized }
         let trace = SynthesisTrace(engine: service.engineName)
         context.exchange.trace = trace
-        let permit = try meter.admit(caller)
+        let permit = try await meter.admit(caller)
         do {
             let result = try await synthesize(request, context: context, boundary: boundary, permit: permit, trace: trace)
             return Self.response(for: result, engine: service.engineName, permit: permit)
@@ -63,7 +63,7 @@ struct SynthesizeController {
             }
         }
         trace.describe(synthesis, keepText: keepText, voice: voiceName)
-        try permit.charge(characters: synthesis.text.count)
+        try await permit.charge(characters: synthesis.text.count)
         let service = self.service
         let lane = permit.key.name
         return try await context.cancellingOnClientClose { try await service.synthesize(synthesis, lane: lane, trace: trace) }

@@ -20,7 +20,7 @@ struct SpeechController {
         guard let caller = context.caller else { throw GatewayError.unauthorized }
         let trace = SynthesisTrace(engine: service.engineName)
         context.exchange.trace = trace
-        let permit = try meter.admit(caller)
+        let permit = try await meter.admit(caller)
         do {
             let speech = try SpeechRequest(try await JSONBody.read(request))
             let (voice, hold) = try await voices.resolve(speech.voice, for: caller)
@@ -29,7 +29,7 @@ struct SpeechController {
                                                      promptLanguage: voice.promptLanguage, seed: -1, stream: speech.streamsUpstream)
             let synthesis = SynthesisRequest(settings, voice: voice, in: voices.referenceDirectory, hold: hold)
             trace.describe(synthesis, keepText: keepText, voice: voice.name, format: speech.format, model: speech.model)
-            try permit.charge(characters: speech.input.count)
+            try await permit.charge(characters: speech.input.count)
             let service = self.service
             let lane = permit.key.name
             let result = try await context.cancellingOnClientClose { try await service.synthesize(synthesis, lane: lane, trace: trace) }

@@ -28,6 +28,10 @@ public protocol GatewayStore: VoiceStore {
     func pruneHistory(before date: Date, keepingAtMost maxRows: Int) async throws -> Int
 
     func close() async throws
+
+    /// Where per-minute and daily limits are counted when several gateways share this store; nil for a store of
+    /// one gateway's own (it counts in memory).
+    var limitLedger: (any LimitLedger)? { get }
 }
 
 public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -40,6 +44,17 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .exists(let name): return "\(name) already exists"
         case .unsupported(let message), .unavailable(let message): return message
         }
+    }
+
+    /// What went wrong with the store, in one line that never holds a password.
+    static func reason(_ error: any Error) -> String {
+        (error as? StoreError)?.description ?? PostgresURL.reason(error)
+    }
+
+    /// The database could not be reached or went away (not a statement it refused): a 503 to retry, not a 500.
+    static func isUnavailable(_ error: any Error) -> Bool {
+        if case .unavailable = error as? StoreError { return true }
+        return PostgresURL.isConnectionProblem(error)
     }
 }
 

@@ -31,6 +31,8 @@ public struct HistoryRecord: Sendable, Equatable {
     public var format: String?
     /// The worker (upstream server) that ran it.
     public var worker: String?
+    /// The gateway that served it (`GATEWAY_NAME`).
+    public var gateway: String?
 
     public init(time: Date, requestID: String, keyName: String, client: String, engine: String, language: String?, textLength: Int,
                 textHash: String?, text: String?, referenceHash: String?, status: Int, errorCode: String?, queueWait: Double?,
@@ -61,6 +63,8 @@ public struct HistoryQuery: Sendable, Equatable {
     public var status: Int?
     /// Only what this worker served.
     public var worker: String?
+    /// Only what this gateway served.
+    public var gateway: String?
     public var since: Date?
     public var until: Date?
     public var limit: Int = 50

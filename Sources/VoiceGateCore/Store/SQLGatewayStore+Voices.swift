@@ -14,25 +14,26 @@ extension SQLGatewayStore {
     }
 
     func insertVoice(_ v: VoiceRecord) async throws {
-        if let writer { return try await writes.run { try await writer.insertVoice(v) } }
         let values: [any Encodable & Sendable] = [v.name, v.owner, v.shared, v.fileName, v.info.format.rawValue, v.info.duration,
                                                   v.info.sampleRate, v.info.channels, v.promptText, v.promptLanguage, v.description,
                                                   Self.millis(v.createdAt), v.weights?.gpt, v.weights?.sovits]
-        let inserted = try await db.insert(into: "voices").columns(Self.voiceColumns).values(values.map { SQLBind($0) })
-            .ignoringConflicts()
-            .returning("name")
-            .all()
+        let binds = values.map { SQLBind($0) }
+        let inserted = try await backend.write { db in
+            try await db.insert(into: "voices").columns(Self.voiceColumns).values(binds).ignoringConflicts().returning("name").all()
+        }
         if inserted.isEmpty { throw StoreError.exists("a voice named \(v.name)") }
     }
 
     func setVoiceShared(_ name: String, shared: Bool) async throws -> Bool {
-        if let writer { return try await writes.run { try await writer.setVoiceShared(name, shared: shared) } }
-        return !(try await db.update("voices").set("shared", to: shared).where("name", .equal, name).returning("name").all()).isEmpty
+        try await backend.write { db in
+            !(try await db.update("voices").set("shared", to: shared).where("name", .equal, name).returning("name").all()).isEmpty
+        }
     }
 
     func deleteVoice(named name: String) async throws -> VoiceRecord? {
-        if let writer { return try await writes.run { try await writer.deleteVoice(named: name) } }
-        return try await db.delete(from: "voices").where("name", .equal, name).returning("*").first().map(Self.voice)
+        try await backend.write { db in
+            try await db.delete(from: "voices").where("name", .equal, name).returning("*").first().map(Self.voice)
+        }
     }
 
     func voiceCount(usingFile fileName: String) async throws -> Int {

@@ -2,27 +2,21 @@ import Foundation
 import SQLKit
 
 /// The store on any SQLKit database. Queries use only what SQLite and PostgreSQL share (upserts with
-/// `ON CONFLICT`, integer milliseconds for times), so PostgresKit can run this same type.
+/// `ON CONFLICT`, `RETURNING`, integer milliseconds for times); what differs between the two (connections,
+/// transactions, locks) is the backend's.
 final class SQLGatewayStore: GatewayStore, VoiceStore {
+    let backend: any SQLStoreBackend
     /// Reads.
-    let db: any SQLDatabase
-    /// Every write goes to a connection of its own, one at a time: a round's transaction then holds only its own
-    /// statements (on a shared SQLite connection another task's statement would join it, and COMMIT fails while one
-    /// is active), and no two writes of this process wait for each other's lock on the thread pool.
-    let writer: SQLGatewayStore?
-    let writes = AsyncSerialGate()
-    private let onClose: @Sendable () async throws -> Void
+    var db: any SQLDatabase { backend.db }
 
-    /// With `writer`, writes go there; without, this instance runs everything on `db` itself.
-    init(db: any SQLDatabase, writer: (any SQLDatabase)? = nil, onClose: @escaping @Sendable () async throws -> Void) {
-        self.db = db
-        self.writer = writer.map { SQLGatewayStore(db: $0) {} }
-        self.onClose = onClose
+    init(backend: any SQLStoreBackend) {
+        self.backend = backend
     }
 
+    var limitLedger: (any LimitLedger)? { backend.isShared ? self : nil }
+
     func migrate() async throws {
-        if let writer { return try await writes.run { try await writer.migrate() } }
-        try await StoreMigrations.migrate(db)
+        try await backend.exclusively { try await StoreMigrations.migrate($0) }
     }
 
     // MARK: keys
@@ -40,56 +34,52 @@ final class SQLGatewayStore: GatewayStore, VoiceStore {
     }
 
     func insertKey(_ key: KeyRecord) async throws {
-        if let writer { return try await writes.run { try await writer.insertKey(key) } }
-        let inserted = try await db.insert(into: "api_keys")
+        let inserted = try await backend.write { db in try await db.insert(into: "api_keys")
             .columns("name", "role", "key_hash", "enabled", "rpm", "chars_per_day", "concurrent", "created_at", "last_used_at")
             .values(SQLBind(key.name), SQLBind(key.role.rawValue), SQLBind(key.keyHash), SQLBind(key.enabled),
                     SQLBind(key.limits.requestsPerMinute), SQLBind(key.limits.charactersPerDay), SQLBind(key.limits.concurrent),
                     SQLBind(Self.millis(key.createdAt)), SQLBind(key.lastUsedAt.map(Self.millis)))
             .ignoringConflicts()
             .returning("name")
-            .all()
+            .all() }
         if inserted.isEmpty { throw StoreError.exists("a key named \(key.name) (or with the same secret)") }
     }
 
     func updateKey(_ key: KeyRecord) async throws -> Bool {
-        if let writer { return try await writes.run { try await writer.updateKey(key) } }
-        let rows = try await db.update("api_keys")
+        let rows = try await backend.write { db in try await db.update("api_keys")
             .set("role", to: key.role.rawValue).set("key_hash", to: key.keyHash).set("enabled", to: key.enabled)
             .set("rpm", to: SQLBind(key.limits.requestsPerMinute)).set("chars_per_day", to: SQLBind(key.limits.charactersPerDay))
             .set("concurrent", to: SQLBind(key.limits.concurrent))
             .where("name", .equal, key.name)
             .returning("name")
-            .all()
+            .all() }
         return !rows.isEmpty
     }
 
     func deleteKey(named name: String) async throws -> Bool {
-        if let writer { return try await writes.run { try await writer.deleteKey(named: name) } }
-        return !(try await db.delete(from: "api_keys").where("name", .equal, name).returning("name").all()).isEmpty
+        try await backend.write { db in
+            !(try await db.delete(from: "api_keys").where("name", .equal, name).returning("name").all()).isEmpty
+        }
     }
 
     func markUsed(_ lastUsed: [String: Date]) async throws {
-        if let writer { return try await writes.run { try await writer.markUsed(lastUsed) } }
+        try await backend.write { try await Self.markUsed(lastUsed, in: $0) }
+    }
+
+    private static func markUsed(_ lastUsed: [String: Date], in db: any SQLDatabase) async throws {
         for (name, date) in lastUsed.sorted(by: { $0.key < $1.key }) {
             try await db.update("api_keys").set("last_used_at", to: Self.millis(date)).where("name", .equal, name).run()
         }
     }
 
-    /// One transaction a round, on the writer connection: SQLite pays for a commit (and the WAL checkpoints that
-    /// follow), not for a row. Rounds come one at a time (`StoreSync`), so the writer has one transaction at most.
+    /// One transaction a round: the database pays for a commit (and SQLite for the WAL checkpoints that follow),
+    /// not for a row.
     func write(_ batch: StoreBatch) async throws {
         guard !batch.isEmpty else { return }
-        if let writer { return try await writes.run { try await writer.write(batch) } }
-        try await db.raw("BEGIN IMMEDIATE").run()
-        do {
-            try await appendHistory(batch.history)
-            for (day, usage) in batch.usage.sorted(by: { $0.key < $1.key }) { try await addUsage(day: day, usage) }
-            try await markUsed(batch.lastUsed)
-            try await db.raw("COMMIT").run()
-        } catch {
-            try? await db.raw("ROLLBACK").run()
-            throw error
+        try await backend.transaction { db in
+            try await Self.appendHistory(batch.history, in: db)
+            for (day, usage) in batch.usage.sorted(by: { $0.key < $1.key }) { try await Self.addUsage(day: day, usage, in: db) }
+            try await Self.markUsed(batch.lastUsed, in: db)
         }
     }
 
@@ -97,7 +87,10 @@ final class SQLGatewayStore: GatewayStore, VoiceStore {
 
     /// One upsert statement for all keys: each row adds its increments to what is there.
     func addUsage(day: String, _ usage: [String: KeyUsage]) async throws {
-        if let writer { return try await writes.run { try await writer.addUsage(day: day, usage) } }
+        try await backend.write { try await Self.addUsage(day: day, usage, in: $0) }
+    }
+
+    private static func addUsage(day: String, _ usage: [String: KeyUsage], in db: any SQLDatabase) async throws {
         let rows = usage.filter { !$0.value.isZero }.sorted { $0.key < $1.key }
         guard !rows.isEmpty else { return }
         let insert = db.insert(into: "key_usage").columns("day", "key_name", "requests", "characters", "errors")
@@ -127,19 +120,23 @@ final class SQLGatewayStore: GatewayStore, VoiceStore {
 
     static let historyColumns = ["time_ms", "request_id", "key_name", "client", "engine", "language", "text_length", "text_hash", "text",
                                  "reference_hash", "status", "error_code", "queue_wait", "time_to_first_byte", "upstream_time",
-                                 "audio_seconds", "bytes_sent", "model", "voice", "response_format", "worker"]
+                                 "audio_seconds", "bytes_sent", "model", "voice", "response_format", "worker", "gateway"]
 
     func appendHistory(_ records: [HistoryRecord]) async throws {
         guard !records.isEmpty else { return }
-        if let writer { return try await writes.run { try await writer.appendHistory(records) } }
-        // SQLite allows 32766 bound values per statement: 21 columns, so up to ~1600 rows a statement.
+        try await backend.write { try await Self.appendHistory(records, in: $0) }
+    }
+
+    private static func appendHistory(_ records: [HistoryRecord], in db: any SQLDatabase) async throws {
+        guard !records.isEmpty else { return }
+        // SQLite allows 32766 bound values per statement (PostgreSQL 65535): 22 columns, so up to ~1500 rows a statement.
         for batch in stride(from: 0, to: records.count, by: 500).map({ records[$0..<min($0 + 500, records.count)] }) {
-            let insert = db.insert(into: "synthesis_history").columns(Self.historyColumns)
+            let insert = db.insert(into: "synthesis_history").columns(historyColumns)
             for r in batch {
                 let values: [any Encodable & Sendable] = [
-                    Self.millis(r.time), r.requestID, r.keyName, r.client, r.engine, r.language, r.textLength, r.textHash, r.text,
+                    millis(r.time), r.requestID, r.keyName, r.client, r.engine, r.language, r.textLength, r.textHash, r.text,
                     r.referenceHash, r.status, r.errorCode, r.queueWait, r.timeToFirstByte, r.upstreamTime, r.audioSeconds, r.bytesSent,
-                    r.model, r.voice, r.format, r.worker,
+                    r.model, r.voice, r.format, r.worker, r.gateway,
                 ]
                 insert.values(values.map { SQLBind($0) })
             }
@@ -152,6 +149,7 @@ final class SQLGatewayStore: GatewayStore, VoiceStore {
         if let key = query.key { select.where("key_name", .equal, key) }
         if let status = query.status { select.where("status", .equal, status) }
         if let worker = query.worker { select.where("worker", .equal, worker) }
+        if let gateway = query.gateway { select.where("gateway", .equal, gateway) }
         if let since = query.since { select.where("time_ms", .greaterThanOrEqual, Self.millis(since)) }
         if let until = query.until { select.where("time_ms", .lessThan, Self.millis(until)) }
         if let before = query.before { select.where("id", .lessThan, before) }
@@ -166,8 +164,8 @@ final class SQLGatewayStore: GatewayStore, VoiceStore {
         let cut = newest - Int64(maxRows)
         var removed = 0
         while true {
-            let batch = try await batchWrite { store in
-                try await store.db.raw("""
+            let batch = try await backend.write { db in
+                try await db.raw("""
                     DELETE FROM synthesis_history WHERE id IN (SELECT id FROM synthesis_history \
                     WHERE time_ms < \(bind: Self.millis(date)) OR id <= \(bind: cut) ORDER BY id LIMIT 5000) RETURNING id
                     """).all().count
@@ -177,13 +175,7 @@ final class SQLGatewayStore: GatewayStore, VoiceStore {
         }
     }
 
-    /// One write on the writer connection when there is one (behind this process's other writes), else here.
-    private func batchWrite<T: Sendable>(_ body: (SQLGatewayStore) async throws -> T) async throws -> T {
-        guard let writer else { return try await body(self) }
-        return try await writes.run { try await body(writer) }
-    }
-
-    func close() async throws { try await onClose() }
+    func close() async throws { try await backend.close() }
 
     // MARK: rows
 
@@ -228,6 +220,7 @@ final class SQLGatewayStore: GatewayStore, VoiceStore {
         record.voice = try row.decode(column: "voice", as: String?.self)
         record.format = try row.decode(column: "response_format", as: String?.self)
         record.worker = try row.decode(column: "worker", as: String?.self)
+        record.gateway = try row.decode(column: "gateway", as: String?.self)
         return record
     }
 }

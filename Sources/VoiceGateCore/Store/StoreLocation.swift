@@ -3,9 +3,12 @@ import Logging
 import NIOPosix
 import SQLiteKit
 
-/// `STORE_URL`: where keys, usage and history live. Only `sqlite://PATH` exists so far.
+/// `STORE_URL`: where keys, usage, history and voices live: an SQLite file of this gateway's own (the default), or a
+/// PostgreSQL database that several gateways share.
 public enum StoreLocation: Sendable, Equatable {
     case sqlite(path: String)
+    /// The URL as given (with its password); `description` hides the password.
+    case postgres(url: String)
 
     public static let defaultFileName = "voicegate.db"
 
@@ -16,8 +19,12 @@ public enum StoreLocation: Sendable, Equatable {
             guard !path.isEmpty else { throw ConfigError("STORE_URL sqlite:// needs a file path, e.g. sqlite:///var/lib/voicegate/voicegate.db") }
             return .sqlite(path: GatewayConfig.absolute(path))
         }
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            _ = try PostgresURL(url)
+            return .postgres(url: url)
+        }
         let scheme = url.split(separator: ":", maxSplits: 1).first.map(String.init) ?? url
-        throw ConfigError("STORE_URL scheme \(scheme) is not supported yet (only sqlite://PATH)")
+        throw ConfigError("STORE_URL scheme \(scheme) is not supported (sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB)")
     }
 
     private static func connect(_ path: String, logger: Logger) async throws -> SQLiteConnection {
@@ -28,6 +35,7 @@ public enum StoreLocation: Sendable, Equatable {
     public var description: String {
         switch self {
         case .sqlite(let path): return "sqlite://\(path)"
+        case .postgres(let url): return (try? PostgresURL(url).redacted) ?? "postgres://"
         }
     }
 
@@ -45,14 +53,14 @@ public enum StoreLocation: Sendable, Equatable {
             }
             let close: @Sendable () async throws -> Void = { for c in connections { try? await c.close() } }
             do {
-                let (db, writer) = (connections[0].sql(queryLogLevel: nil), connections[1].sql(queryLogLevel: nil))
+                let (reader, writer) = (connections[0].sql(queryLogLevel: nil), connections[1].sql(queryLogLevel: nil))
                 // WAL: readers (the CLI, other processes) never block the writer; NORMAL sync keeps every
                 // committed transaction through a crash of the process (only power loss can take the last ones).
-                for c in [db, writer] {
+                for c in [reader, writer] {
                     try await c.raw("PRAGMA journal_mode=WAL").run()
                     try await c.raw("PRAGMA synchronous=NORMAL").run()
                 }
-                let store = SQLGatewayStore(db: db, writer: writer, onClose: close)
+                let store = SQLGatewayStore(backend: SQLiteBackend(reader: reader, writer: writer, onClose: close))
                 try await store.migrate()
                 chmod(path, 0o600)
                 return store
@@ -60,6 +68,18 @@ public enum StoreLocation: Sendable, Equatable {
                 try? await close()
                 throw error as? StoreError ?? StoreError.unavailable("cannot prepare the store \(path): \(error)")
             }
+        case .postgres(let url):
+            let location = try PostgresURL(url)
+            try await location.check(logger: logger)
+            let backend = PostgresBackend(configuration: location.client, logger: logger)
+            let store = SQLGatewayStore(backend: backend)
+            do {
+                try await store.migrate()
+            } catch {
+                try? await backend.close()
+                throw error as? StoreError ?? StoreError.unavailable("cannot prepare the store \(location.redacted): \(PostgresURL.reason(error))")
+            }
+            return store
         }
     }
 }

@@ -84,6 +84,26 @@ enum StoreMigrations {
             }
             try await addColumnIfMissing(db, table: "synthesis_history", column: "worker", type: .text)
         },
+        Migration(version: 4, name: "the gateway in the history; requests per second of each key; the gateways") { db in
+            try await addColumnIfMissing(db, table: "synthesis_history", column: "gateway", type: .text)
+            // A key's admitted requests by second, for a requests-per-minute limit that several gateways share.
+            try await db.create(table: "key_rate").ifNotExists()
+                .column("key_name", type: .text, .notNull)
+                .column("second", type: .bigint, .notNull)
+                .column("requests", type: .bigint, .notNull)
+                .primaryKey(["key_name", "second"])
+                .run()
+            // Each gateway's heartbeat: who shares the store, since when, how busy.
+            try await db.create(table: "gateways").ifNotExists()
+                .column("name", type: .text, .primaryKey(autoIncrement: false))
+                .column("address", type: .text, .notNull)
+                .column("version", type: .text, .notNull)
+                .column("started_at", type: .bigint, .notNull)
+                .column("seen_at", type: .bigint, .notNull)
+                .column("in_flight", type: .bigint, .notNull)
+                .column("waiting", type: .bigint, .notNull)
+                .run()
+        },
     ]
 
     /// `ADD COLUMN IF NOT EXISTS` is PostgreSQL's alone: look first, and after a failed add (another process added it

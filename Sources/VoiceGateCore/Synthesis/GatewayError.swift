@@ -37,4 +37,9 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
     public static let unauthorized = GatewayError(401, "unauthorized", "missing or invalid API key (send X-API-Key or Authorization: Bearer)")
     public static let forbidden = GatewayError(403, "forbidden", "this route needs an admin key")
     public static func internalError(_ message: String) -> GatewayError { GatewayError(500, "internal_error", message) }
+
+    /// The store (PostgreSQL, shared) cannot be reached: what needs it waits for it to come back.
+    public static func storeUnavailable(_ error: any Error) -> GatewayError {
+        GatewayError(503, "store_unavailable", "the store cannot be reached: \(StoreError.reason(error)); retry shortly", retryAfter: 5)
+    }
 }

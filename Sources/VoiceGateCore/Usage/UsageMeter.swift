@@ -3,7 +3,8 @@ import Synchronization
 
 /// Each key's spending against its limits: requests in the last minute, characters today, requests in flight.
 /// Today's counters start from the store and flow back to it as increments (`drain`), so they survive a restart
-/// and several gateways can add to the same rows.
+/// and several gateways can add to the same rows. With a shared store (`ledger`) a key's per-minute and daily
+/// limits are counted in the store at admission, exactly across gateways; in flight stays each gateway's own.
 public final class UsageMeter: Sendable {
     /// What the console's keys view shows for one key.
     public struct KeyView: Sendable, Equatable {
@@ -50,14 +51,40 @@ public final class UsageMeter: Sendable {
 
     private let state: Mutex<State>
     private let clock = ContinuousClock()
+    let ledger: (any LimitLedger)?
 
-    public init(now: Date = Date()) {
+    public init(now: Date = Date(), ledger: (any LimitLedger)? = nil) {
         state = Mutex(State(day: UsageDay.name(of: now), dayEnds: UsageDay.nextReset(after: now)))
+        self.ledger = ledger
     }
 
-    /// Admits a request for `key` if its per-minute and in-flight limits allow; the permit must be released when
-    /// the request is done. Counts the request.
-    public func admit(_ key: KeyRecord, now: Date = Date()) throws(GatewayError) -> UsagePermit {
+    /// Admits a request for `key` if its limits allow; the permit must be released when the request is done.
+    /// Counts the request. A per-minute limit on a shared store is counted there first (`503 store_unavailable`
+    /// while it cannot be reached: admitting from memory could let several gateways through at once).
+    public func admit(_ key: KeyRecord, now: Date = Date()) async throws(GatewayError) -> UsagePermit {
+        guard let ledger, let limit = key.limits.requestsPerMinute else { return try admitLocally(key, now: now) }
+        let instant = clock.now
+        // What this gateway alone already refuses costs no round trip.
+        let local: GatewayError? = state.withLock { s in
+            rollOver(&s, now: now)
+            return Self.admit(key, to: &s.accounts[key.name, default: Account()], at: instant, now: now, counting: false)
+        }
+        if let local { throw local }
+        let decision: LimitDecision
+        do {
+            decision = try await ledger.countRequest(key: key.name, limit: limit, now: now)
+        } catch {
+            throw GatewayError.storeUnavailable(error)
+        }
+        if case .refused(_, let wait) = decision {
+            state.withLock { $0.accounts[key.name, default: Account()].lastRefusal = instant }
+            throw Self.rateError(key: key.name, limit: limit, wait: wait)
+        }
+        return try admitLocally(key, now: now)
+    }
+
+    /// Admits on this gateway's own counts alone.
+    func admitLocally(_ key: KeyRecord, now: Date = Date()) throws(GatewayError) -> UsagePermit {
         let instant = clock.now
         let refusal: GatewayError? = state.withLock { s in
             rollOver(&s, now: now)
@@ -67,8 +94,9 @@ public final class UsageMeter: Sendable {
         return UsagePermit(meter: self, key: key)
     }
 
-    /// Checks and counts one request on the account in place.
-    private static func admit(_ key: KeyRecord, to account: inout Account, at instant: ContinuousClock.Instant, now: Date) -> GatewayError? {
+    /// Checks one request against the account and, when `counting`, counts it in place.
+    private static func admit(_ key: KeyRecord, to account: inout Account, at instant: ContinuousClock.Instant, now: Date,
+                              counting: Bool = true) -> GatewayError? {
         if let limit = key.limits.concurrent, account.inFlight >= limit {
             account.lastRefusal = instant
             return GatewayError(429, "rate_limited", "key \(key.name) already has \(account.inFlight) requests in flight (its limit)",
@@ -76,15 +104,13 @@ public final class UsageMeter: Sendable {
         }
         if let limit = key.limits.requestsPerMinute, account.recent.count(at: instant) >= limit {
             account.lastRefusal = instant
-            let wait = account.recent.secondsUntilBelow(limit, at: instant)
-            return GatewayError(429, "rate_limited", "key \(key.name) made \(limit) requests in the last minute (its limit); retry in \(wait) s",
-                                details: ["limit": .string("requests_per_minute"), "limit_value": .int(limit), "retry_after_seconds": .int(wait)],
-                                retryAfter: wait)
+            return rateError(key: key.name, limit: limit, wait: account.recent.secondsUntilBelow(limit, at: instant))
         }
         if let limit = key.limits.charactersPerDay, account.stored.characters + account.pending.characters >= limit {
             account.lastRefusal = instant
             return quotaError(key: key.name, limit: limit, used: account.stored.characters + account.pending.characters, now: now)
         }
+        guard counting else { return nil }
         account.recent.add(at: instant)
         account.inFlight += 1
         account.pending.requests += 1
@@ -92,8 +118,41 @@ public final class UsageMeter: Sendable {
         return nil
     }
 
-    /// Charges `characters` to today's quota; refuses (and charges nothing) when they do not fit.
-    func charge(_ key: KeyRecord, characters: Int, now: Date = Date()) throws(GatewayError) {
+    static func rateError(key: String, limit: Int, wait: Int) -> GatewayError {
+        GatewayError(429, "rate_limited", "key \(key) made \(limit) requests in the last minute (its limit); retry in \(wait) s",
+                     details: ["limit": .string("requests_per_minute"), "limit_value": .int(limit), "retry_after_seconds": .int(wait)],
+                     retryAfter: wait)
+    }
+
+    /// Charges `characters` to today's quota; refuses (and charges nothing) when they do not fit. On a shared store
+    /// a key with a daily limit is charged there, in one conditional statement, and the answer is today's total.
+    func charge(_ key: KeyRecord, characters: Int, now: Date = Date()) async throws(GatewayError) {
+        guard let ledger, let limit = key.limits.charactersPerDay else { return try chargeLocally(key, characters: characters, now: now) }
+        let day = state.withLock { s in
+            rollOver(&s, now: now)
+            return s.day
+        }
+        let decision: LimitDecision
+        do {
+            decision = try await ledger.chargeCharacters(key: key.name, day: day, characters: characters, limit: limit)
+        } catch {
+            throw GatewayError.storeUnavailable(error)
+        }
+        let instant = clock.now
+        switch decision {
+        case .admitted(let used):
+            state.withLock { s in
+                // Already in the store: it goes to `stored`, never to the increments `drain` writes.
+                if s.day == day { s.accounts[key.name, default: Account()].stored.characters = used }
+            }
+        case .refused(let used, _):
+            state.withLock { $0.accounts[key.name, default: Account()].lastRefusal = instant }
+            throw Self.quotaError(key: key.name, limit: limit, used: used, now: now, asked: characters)
+        }
+    }
+
+    /// Charges on this gateway's own counts alone.
+    func chargeLocally(_ key: KeyRecord, characters: Int, now: Date = Date()) throws(GatewayError) {
         let instant = clock.now
         let refusal: GatewayError? = state.withLock { s in
             rollOver(&s, now: now)
@@ -212,8 +271,8 @@ public final class UsagePermit: Sendable {
         self.key = key
     }
 
-    public func charge(characters: Int) throws(GatewayError) {
-        try meter.charge(key, characters: characters)
+    public func charge(characters: Int) async throws(GatewayError) {
+        try await meter.charge(key, characters: characters)
     }
 
     public func release(failed: Bool = false) {
