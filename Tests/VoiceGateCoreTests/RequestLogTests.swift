@@ -37,7 +37,8 @@ struct RequestLogTests {
             log.record(RequestEvent(time: time, id: "\(i)", client: "c", method: "GET", path: "/", status: 200,
                                     latency: 0.001 + Double(i % 100) / 100_000, bytes: 0), wasInFlight: false)
         }
-        #expect(log.windowFootprint == footprint)
+        // The same histograms (an array's capacity may round differently once copied: bytes, not megabytes).
+        #expect(log.windowFootprint <= footprint + 1024, "\(log.windowFootprint) bytes, from \(footprint)")
         let within = log.figures(now: start.addingTimeInterval(200))
         #expect(abs(within.p50! - 0.0015) <= 0.00002)
         #expect(within.requests == 200_001)

@@ -95,15 +95,16 @@ struct SynthesisIntegrationTests {
         var options = SovitsDoubleOptions()
         options.inferenceDelay = .milliseconds(150)
         try await TestGateway.run(upstream: .double(options)) { t in
-            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            let answers = try await withThrowingTaskGroup(of: TestResponse.self) { group in
                 for i in 0..<6 {
                     group.addTask {
-                        try await t.synthesize(.synthesis(text: "Request number \(i).", extra: ["stream": i.isMultiple(of: 2) ? "true" : "false"])).status
+                        try await t.synthesize(.synthesis(text: "Request number \(i).", extra: ["stream": i.isMultiple(of: 2) ? "true" : "false"]))
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
-            #expect(statuses == Array(repeating: 200, count: 6))
+            let statuses = answers.map(\.status)
+            #expect(statuses == Array(repeating: 200, count: 6), "\(answers.filter { $0.status != 200 }.map { String(decoding: $0.body, as: UTF8.self) })")
             #expect(t.double?.recorder.stats.ttsRequests == 6)
             #expect(t.double?.recorder.stats.maxOverlap == 1)
         }

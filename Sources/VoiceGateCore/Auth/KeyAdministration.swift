@@ -76,12 +76,13 @@ public struct KeyAdministration: Sendable {
     }
 
     /// The seed's single key is the admin key `default`: made on first start, its secret updated when API_KEY changes,
-    /// its limits and state left as the operator set them.
+    /// its limits and state left as the operator set them. `replacing: false` keeps a `default` that exists (a store
+    /// shared with other gateways, this one's key only generated: the first gateway's key stays everyone's).
     @discardableResult
-    public func ensureDefault(secret: String) async throws -> KeyRecord {
+    public func ensureDefault(secret: String, replacing: Bool = true) async throws -> KeyRecord {
         let hash = KeyRecord.hash(secret)
         if var key = try await store.key(named: KeyRecord.defaultName) {
-            if key.keyHash != hash {
+            if key.keyHash != hash, replacing {
                 key.keyHash = hash
                 _ = try await store.updateKey(key)
             }

@@ -12,7 +12,8 @@ extension Gateway {
         let known = KnownRoutes()
         router.add(middleware: MethodNotAllowedMiddleware(routes: known))
         let health = HealthController(monitor: monitor, pool: pool, engineName: service.engineName, version: config.appVersion,
-                                      startedAt: startedAt, embedded: isEmbedded, api: config.sovitsAPI)
+                                      startedAt: startedAt, embedded: isEmbedded, api: config.sovitsAPI, store: storeLocation,
+                                      storage: storage, gatewayName: config.gatewayName)
         health.addPublicRoutes(to: router)
         DocsController().addRoutes(to: router)
         MetricsController(metrics: metrics, keys: keys, lookup: keyLookup, pool: pool, log: log, monitor: monitor, connections: connections,

@@ -54,7 +54,12 @@ public final class Gateway: Sendable {
         storeLocation = try config.storeLocation
         database = try await storeLocation.open(logger: logger)
         do {
-            try await KeyAdministration(store: database).ensureDefault(secret: apiKey)
+            // Gateways sharing a store share `default`: only an API_KEY set on purpose changes it there.
+            let replacing = database.limitLedger == nil || keySource == .configured
+            let key = try await KeyAdministration(store: database).ensureDefault(secret: apiKey, replacing: replacing)
+            if key.keyHash != KeyRecord.hash(apiKey) {
+                logger.warning("the store's admin key `default` was made by another gateway and is kept; this gateway's generated key does not work: set the same API_KEY on every gateway")
+            }
             keys = KeyRing(try await database.keys())
         } catch {
             try? await database.close()
@@ -87,7 +92,7 @@ public final class Gateway: Sendable {
         }
         pool = WorkerPool(workers: workers, maxWaiting: config.queueMax, policy: config.workerPolicy, logger: logger)
         service = SynthesisService(pool: pool, timeout: config.sovitsTimeout, queueTimeout: config.queueTimeout)
-        monitor = HealthMonitor(pool: pool, store: references, interval: config.healthInterval)
+        monitor = HealthMonitor(pool: pool, store: references, voices: voices, interval: config.healthInterval)
         // Sweeps at least twice within the grace, so a full disk is relieved as soon as the grace allows.
         janitor = UploadJanitor(store: references, retention: config.uploadRetention, watch: storage,
                                 interval: .milliseconds(Int64(min(60, config.uploadRetention.graceSeconds / 2) * 1000)), logger: logger)

@@ -11,6 +11,15 @@ struct HealthController {
     /// The embedded espeak-ng engine: no upstream to name, and a hint how to get one.
     let embedded: Bool
     let api: UpstreamKind
+    let store: StoreLocation
+    let storage: StorageWatch
+    let gatewayName: String
+
+    struct StoreHealth: Encodable {
+        /// `sqlite` or `postgresql`.
+        let kind: String
+        let reachable: Bool
+    }
 
     struct HealthResponse: ResponseEncodable {
         let status: String
@@ -21,6 +30,8 @@ struct HealthController {
         let upstream: String
         let message: String?
         let workers_down: [String]
+        let gateway: String
+        let store: StoreHealth
     }
 
     struct QueueInfo: ResponseEncodable {
@@ -63,7 +74,8 @@ struct HealthController {
                 status: report.status.rawValue, version: version, sovits_available: report.upstreamAvailable,
                 uptime_seconds: (Date().timeIntervalSince(startedAt) * 1000).rounded() / 1000,
                 engine: engineName, upstream: report.upstream.word, message: report.message,
-                workers_down: report.downWorkers))
+                workers_down: report.downWorkers, gateway: gatewayName,
+                store: StoreHealth(kind: store.kind, reachable: storage.storeReachable)))
         }
     }
 

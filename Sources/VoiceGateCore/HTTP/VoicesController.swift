@@ -65,7 +65,7 @@ struct VoicesController {
             // The path is the store's (written by this gateway from a content hash), never the request's.
             let path = voices.referenceDirectory + "/" + voice.fileName
             guard let data = try? await NIOThreadPool.singleton.runIfActive({ try Data(contentsOf: URL(fileURLWithPath: path)) }) else {
-                throw GatewayError(500, "voice_file_missing", "the recording of voice \(voice.name) is missing from the reference folder")
+                throw voices.fileMissing(voice)
             }
             var headers = HTTPFields()
             headers[.contentType] = voice.info.format.contentType

@@ -65,10 +65,14 @@ public final class HealthMonitor: Service, Sendable {
     private let store: ReferenceStore
     private let interval: Double
     private let gatewayProblem = Mutex<String?>(nil)
+    /// Saved voices whose recordings are not in this gateway's folder (a folder not shared with the others).
+    private let voices: VoiceLibrary?
+    private let voicesProblem = Mutex<String?>(nil)
 
-    public init(pool: WorkerPool, store: ReferenceStore, interval: Double) {
+    public init(pool: WorkerPool, store: ReferenceStore, voices: VoiceLibrary? = nil, interval: Double) {
         self.pool = pool
         self.store = store
+        self.voices = voices
         self.interval = interval
     }
 
@@ -77,7 +81,8 @@ public final class HealthMonitor: Service, Sendable {
         var s = Snapshot()
         s.workerCount = workers.count
         s.gatewayProblem = gatewayProblem.withLock { $0 }
-        s.storageProblem = store.watch.problem
+        let problems = [store.watch.problem, voicesProblem.withLock { $0 }].compactMap { $0 }
+        s.storageProblem = problems.isEmpty ? nil : problems.joined(separator: "; ")
         s.lastChecked = workers.compactMap(\.lastChecked).max()
         s.downWorkers = workers.compactMap { w in
             if case .down(let reason) = w.health { return (w.name, reason) }
@@ -111,6 +116,11 @@ public final class HealthMonitor: Service, Sendable {
     public func check() async {
         let problem = store.writableProblem()
         gatewayProblem.withLock { $0 = problem }
+        // A store that cannot be read says nothing about the files: the last word stands.
+        if let missing = try? await voices?.missingRecordings() {
+            let text = missing.isEmpty ? nil : "voices missing their recording in this gateway's SOVITS_REF_DIR: " + missing.prefix(10).joined(separator: ", ")
+            voicesProblem.withLock { $0 = text }
+        }
         await withTaskGroup(of: Void.self) { group in
             for worker in pool.workers {
                 group.addTask { await self.check(worker) }

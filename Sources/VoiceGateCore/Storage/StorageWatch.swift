@@ -16,6 +16,8 @@ public final class StorageWatch: Sendable {
     private struct State {
         var uploads: Problem?
         var history: Problem?
+        /// The store (PostgreSQL) could not be reached in the last sync round.
+        var store: Problem?
         var refusals = 0
         var wake: AsyncStream<Void>.Continuation?
     }
@@ -48,7 +50,7 @@ public final class StorageWatch: Sendable {
     /// The store refused a write: rows wait in memory (bounded) until it takes them.
     func historyRefused(_ error: any Error, waiting: Int) {
         state.withLock { s in
-            let message = "history cannot be written (\(waiting) rows waiting): \(error)"
+            let message = "history cannot be written (\(waiting) rows waiting): \(StoreError.reason(error))"
             s.history = Problem(since: s.history?.since ?? Date(), message: message)
         }
     }
@@ -57,10 +59,20 @@ public final class StorageWatch: Sendable {
         state.withLock { if $0.history != nil { $0.history = nil } }
     }
 
+    /// A sync round could not reach the store, or reached it again (`nil`).
+    func storeReached(_ failure: (any Error)?) {
+        state.withLock { s in
+            guard let failure else { s.store = nil; return }
+            s.store = Problem(since: s.store?.since ?? Date(), message: "the store cannot be reached: \(StoreError.reason(failure))")
+        }
+    }
+
+    public var storeReachable: Bool { state.withLock { $0.store == nil } }
+
     /// What is wrong with storage now, or nil.
     public var problem: String? {
         state.withLock { s in
-            let problems = [s.uploads, s.history].compactMap { $0?.message }
+            let problems = [s.store, s.uploads, s.history].compactMap { $0?.message }
             return problems.isEmpty ? nil : problems.joined(separator: "; ")
         }
     }

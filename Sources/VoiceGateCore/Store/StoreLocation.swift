@@ -32,6 +32,14 @@ public enum StoreLocation: Sendable, Equatable {
                                         on: MultiThreadedEventLoopGroup.singleton.any())
     }
 
+    /// `sqlite` or `postgresql`, for `/health`.
+    public var kind: String {
+        switch self {
+        case .sqlite: return "sqlite"
+        case .postgres: return "postgresql"
+        }
+    }
+
     public var description: String {
         switch self {
         case .sqlite(let path): return "sqlite://\(path)"

@@ -67,16 +67,18 @@ final class StoreSync: Service {
         let drain = meter.drain(everything: everything)
         let batch = StoreBatch(history: history.take(), usage: drain.usage, lastUsed: drain.lastUsed)
         var written = true
+        var unreachable: (any Error)?
         if !batch.isEmpty {
             do {
                 try await store.write(batch)
                 storage.historyWritten()
             } catch {
                 written = false
+                if StoreError.isUnavailable(error) { unreachable = error }
                 history.putBack(batch.history)
                 meter.restore(drain)
                 storage.historyRefused(error, waiting: history.pendingCount)
-                logger.warning("store: cannot write \(batch.history.count) history rows and the usage, will retry: \(error)")
+                logger.warning("store: cannot write \(batch.history.count) history rows and the usage, will retry: \(StoreError.reason(error))")
             }
         }
         do {
@@ -89,8 +91,10 @@ final class StoreSync: Service {
                 meter.refresh(day: day, stored: try await store.usage(day: day))
             }
         } catch {
-            logger.warning("keys: cannot read the store, keeping the last copy: \(error)")
+            if StoreError.isUnavailable(error) { unreachable = error }
+            logger.warning("keys: cannot read the store, keeping the last copy: \(StoreError.reason(error))")
         }
+        if readKeys || unreachable != nil { storage.storeReached(unreachable) }
     }
 
     private func prune() async {

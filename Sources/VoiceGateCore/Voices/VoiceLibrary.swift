@@ -143,9 +143,21 @@ public struct VoiceLibrary: Sendable {
         }
         let hold = pins.hold(voice.fileName)
         guard FileManager.default.fileExists(atPath: referenceDirectory + "/" + voice.fileName) else {
-            throw GatewayError(500, "voice_file_missing", "the recording of voice \(voice.name) is missing from the reference folder")
+            throw fileMissing(voice)
         }
         return (voice, hold)
+    }
+
+    /// A voice the store knows whose recording this gateway's folder lacks: another gateway saved it into a folder
+    /// that is not shared with this one. Never synthesized with another recording.
+    func fileMissing(_ voice: VoiceRecord) -> GatewayError {
+        GatewayError(503, "voice_file_missing", "the recording of voice \(voice.name) (\(voice.fileName)) is missing from this gateway's "
+                     + "reference folder \(referenceDirectory); gateways sharing a store must share SOVITS_REF_DIR", retryAfter: 30)
+    }
+
+    /// The stored voices whose recordings this gateway's folder lacks, for `/health`.
+    public func missingRecordings() async throws -> [String] {
+        try await store.voices().filter { !FileManager.default.fileExists(atPath: referenceDirectory + "/" + $0.fileName) }.map(\.name)
     }
 
     /// The voice if `key` may see it; 404 otherwise (a private voice's existence is not told to other keys).

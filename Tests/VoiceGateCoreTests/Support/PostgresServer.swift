@@ -3,7 +3,8 @@ import Subprocess
 import SystemPackage
 
 /// A throwaway PostgreSQL server for the tests: Debian's `initdb` and `pg_ctl` (package `postgresql`) on a
-/// temporary folder and a free loopback port, with fsync off. PostgreSQL refuses to run as root, so as root it runs
+/// temporary folder and a free loopback port, with fsync off (commits still reach the OS before they are acknowledged,
+/// so a server killed by `stop()` loses nothing, as a real one would not). PostgreSQL refuses to run as root, so as root it runs
 /// as the `postgres` user the package creates. Password authentication over TCP, as gateways connect.
 /// A watcher stops it and removes its folder when the test process ends, however it ends.
 final class PostgresServer: Sendable {
@@ -75,7 +76,7 @@ final class PostgresServer: Sendable {
     func startServer() async throws {
         try await shell("""
             '\(binDir)/pg_ctl' -D '\(folder)/data' -l '\(folder)/server.log' -w -t 60 -o "-p \(port) -k '\(folder)' \
-            -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" start >/dev/null
+            -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=300" start >/dev/null
             """)
     }
 

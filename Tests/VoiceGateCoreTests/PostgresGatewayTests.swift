@@ -1,0 +1,113 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import VoiceGateCore
+
+/// Several gateways, each with its own double and data folder, on one PostgreSQL database and one shared
+/// reference folder: they answer as one service would.
+@Suite("Several gateways on one PostgreSQL", .enabled(if: PostgresServer.available, "PostgreSQL is not installed (apt-get install postgresql)"),
+       .timeLimit(.minutes(3)))
+struct PostgresGatewayTests {
+    static func env(_ url: String, _ name: String, refs: String) -> [String: String] {
+        ["STORE_URL": url, "GATEWAY_NAME": name, "SOVITS_REF_DIR": refs]
+    }
+
+    @Test func keysQuotaVoicesAndHistoryAreSharedExactly() async throws {
+        let url = try await PostgresServer.shared().makeDatabase()
+        let refs = TestGateway.makeDataDir()
+        defer { try? FileManager.default.removeItem(atPath: refs) }
+        try await TestGateway.run(env: Self.env(url, "gw-a", refs: refs)) { a in
+            try await TestGateway.run(env: Self.env(url, "gw-b", refs: refs)) { b in
+                try await TestGateway.run(env: Self.env(url, "gw-c", refs: refs)) { c in
+                    let health = try await c.request(.GET, "/health", key: nil).json
+                    #expect(health["gateway"] as? String == "gw-c")
+                    #expect((health["store"] as? [String: Any])?["kind"] as? String == "postgresql")
+                    #expect((health["store"] as? [String: Any])?["reachable"] as? Bool == true)
+
+                    // A key made through A works through B at once (B asks the store for a key it does not know).
+                    let secret = try await a.makeKey("team", limits: ["characters_per_day": 200])
+                    #expect(try await b.synthesize(.synthesis(text: "Hi."), key: secret).status == 200) // 3 characters
+
+                    // The three hammered at once with 10-character texts: 19 fit in the 197 left, whichever gateway.
+                    let gateways = [a, b, c]
+                    let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                        for i in 0..<30 {
+                            group.addTask { try await gateways[i % 3].synthesize(.synthesis(text: "Ten chars!"), key: secret).status }
+                        }
+                        return try await group.reduce(into: [Int]()) { $0.append($1) }
+                    }
+                    #expect(statuses.filter { $0 == 200 }.count == 19, "\(statuses)")
+                    #expect(statuses.filter { $0 == 429 }.count == 11, "\(statuses)")
+
+                    // A voice saved through A is used through B by name.
+                    #expect(try await a.makeVoice("narrator").status == 201)
+                    var form = Multipart()
+                    form.field("text", "Through the other gateway.")
+                    form.field("voice", "narrator")
+                    #expect(try await b.synthesize(form).status == 200)
+
+                    // Every gateway's rows, each naming its gateway, from any gateway (once each has had its round).
+                    let served = { @Sendable (rows: [[String: Any]]) in
+                        rows.filter { $0["key"] as? String == "team" && $0["status"] as? Int == 200 }.count
+                    }
+                    #expect(try await eventually {
+                        served(try await c.request(.GET, "/api/v1/history?limit=100").json["items"] as? [[String: Any]] ?? []) == 20
+                    })
+                    let rows = try await c.request(.GET, "/api/v1/history?limit=100").json["items"] as? [[String: Any]] ?? []
+                    let byGateway = Dictionary(grouping: rows) { $0["gateway"] as? String ?? "-" }.mapValues(\.count)
+                    #expect(byGateway["gw-a"] ?? 0 >= 1 && byGateway["gw-b"] ?? 0 >= 2 && byGateway["gw-c"] ?? 0 >= 1, "\(byGateway)")
+                    let onlyB = try await a.request(.GET, "/api/v1/history?gateway=gw-b&limit=100").json["items"] as? [[String: Any]] ?? []
+                    #expect(!onlyB.isEmpty && onlyB.allSatisfy { $0["gateway"] as? String == "gw-b" })
+
+                    // Revoked through C: refused through A within a second.
+                    #expect(try await c.request(.DELETE, "/api/v1/keys/team").status == 204)
+                    let started = Date()
+                    #expect(await eventually(timeout: 1) { (try? await a.synthesize(.synthesis(text: "Hi."), key: secret).status) == 401 })
+                    #expect(Date().timeIntervalSince(started) < 1.2)
+                }
+            }
+        }
+    }
+
+    /// The database stops: what needs it answers 503 store_unavailable, what does not goes on from memory, `/health`
+    /// says so, and when it is back every accepted history row is written.
+    @Test func aStoreThatGoesAwayIs503UntilItComesBackAndLosesNoRow() async throws {
+        let server = try await PostgresServer.start()
+        let url = try await server.makeDatabase()
+        try await TestGateway.run(env: ["STORE_URL": url, "GATEWAY_NAME": "solo"]) { t in
+            let limited = try await t.makeKey("limited", limits: ["requests_per_minute": 100])
+            for _ in 0..<3 { #expect(try await t.synthesize(.synthesis(text: "Before.")).status == 200) }
+            try await server.stop()
+
+            // The admin key is known: synthesis goes on; its row waits in memory.
+            #expect(try await t.synthesize(.synthesis(text: "During.")).status == 200)
+            let made = try await t.request(.POST, "/api/v1/keys", headers: [("Content-Type", "application/json")],
+                                           body: Data(#"{"name": "late"}"#.utf8))
+            #expect(made.status == 503 && made.errorCode == "store_unavailable", "\(made.status) \(String(decoding: made.body, as: UTF8.self))")
+            #expect(made.header("Retry-After") == "5")
+            // A per-minute limit cannot be counted exactly without the store: refused, not let through.
+            let refused = try await t.synthesize(.synthesis(text: "Limited."), key: limited)
+            #expect(refused.status == 503 && refused.errorCode == "store_unavailable")
+            #expect(try await eventually(timeout: 10) {
+                let health = try await t.request(.GET, "/health", key: nil).json
+                return (health["store"] as? [String: Any])?["reachable"] as? Bool == false && health["status"] as? String == "degraded"
+            })
+
+            try await server.startServer()
+            #expect(try await eventually(timeout: 20) {
+                let health = try await t.request(.GET, "/health", key: nil).json
+                return (health["store"] as? [String: Any])?["reachable"] as? Bool == true
+            })
+            #expect(try await t.synthesize(.synthesis(text: "Limited."), key: limited).status == 200)
+            // The last request's row is recorded as its answer ends, a moment after the client has it.
+            #expect(try await eventually {
+                (try await t.request(.GET, "/api/v1/history?status=200&limit=100").json["items"] as? [[String: Any]] ?? []).count == 5
+            })
+            let rows = try await t.request(.GET, "/api/v1/history?limit=100").json["items"] as? [[String: Any]] ?? []
+            // Five served, and the one refused while the store was gone.
+            #expect(rows.map { $0["status"] as? Int ?? 0 }.sorted() == [200, 200, 200, 200, 200, 503])
+            #expect(rows.allSatisfy { $0["gateway"] as? String == "solo" })
+        }
+        try await server.stop()
+    }
+}
