@@ -22,7 +22,7 @@ struct ConsoleKeysViewTests {
         var state = ConsoleScreenTests.state()
         let handler = KeyHandler()
         _ = handler.handle(.character("k"), &state)
-        #expect(state.showKeys)
+        #expect(state.view == .keys)
         var snapshot = ConsoleScreenTests.snapshot(events: [ConsoleScreenTests.event(1)])
         snapshot.keys = Self.rows()
         let canvas = MemoryCanvas(width: width, height: height)
@@ -42,10 +42,10 @@ struct ConsoleKeysViewTests {
         state.keysScroll = 0
         // k again, or F2 from anywhere, goes back.
         _ = handler.handle(.function(2), &state)
-        #expect(!state.showKeys)
+        #expect(state.view != .keys)
         state.focus = .field(.text)
         _ = handler.handle(.function(2), &state)
-        #expect(state.showKeys)
+        #expect(state.view == .keys)
         _ = handler.handle(.character("k"), &state)
         #expect(state.form.text.hasSuffix("k"), "in a text field k is text")
     }
@@ -61,7 +61,7 @@ struct ConsoleKeysViewTests {
         try await TestGateway.run { (t: TestGateway) async throws in
             let secret = try await t.makeKey("viewer", limits: ["characters_per_day": 100])
             #expect(try await t.synthesize(.synthesis(text: "Count these."), key: secret).status == 200)
-            let snapshot = DashboardSnapshot.of(t.gateway, listen: "x", notice: nil, withKeys: true)
+            let snapshot = DashboardSnapshot.of(t.gateway, listen: "x", notice: nil, view: .keys)
             let viewer = try #require(snapshot.keys.first { $0.usage.name == "viewer" })
             #expect(viewer.usage.today.requests == 1 && viewer.usage.today.characters == 12 && viewer.usage.limits.charactersPerDay == 100)
             #expect(snapshot.keys.map(\.usage.name).contains("default"))

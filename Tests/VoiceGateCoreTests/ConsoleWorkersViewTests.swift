@@ -30,10 +30,10 @@ struct ConsoleWorkersViewTests {
             var handler = KeyHandler()
             handler.workerNames = pool.workers.map(\.name)
             _ = handler.handle(.character("w"), &state)
-            #expect(state.showWorkers && !state.showKeys)
+            #expect(state.view == .workers)
             let canvas = MemoryCanvas(width: width, height: height)
             func draw() throws -> ConsoleRenderer.Layout {
-                let snapshot = DashboardSnapshot.of(t.gateway, listen: "x", notice: nil, withWorkers: true)
+                let snapshot = DashboardSnapshot.of(t.gateway, listen: "x", notice: nil, view: .workers)
                 return try #require(ConsoleRenderer().render(state, snapshot, on: canvas))
             }
             var layout = try draw()
@@ -81,10 +81,10 @@ struct ConsoleWorkersViewTests {
             #expect(canvas.contains("Synthesize") && !canvas.contains("Workers (2)"))
             state.focus = .log
             _ = handler.handle(.character("w"), &state)
-            #expect(!state.showWorkers)
+            #expect(state.view != .workers)
             state.focus = .field(.text)
             _ = handler.handle(.function(3), &state)
-            #expect(state.showWorkers)
+            #expect(state.view == .workers)
         }
         await server.stop()
     }

@@ -1,5 +1,5 @@
 /// A key press, as the console understands it, whatever terminal it came from.
-public enum Key: Sendable, Equatable {
+public enum Key: Sendable, Hashable {
     case character(Character)
     case enter, tab, backTab, escape, backspace, delete
     case up, down, left, right, pageUp, pageDown, home, end

@@ -29,12 +29,13 @@ public struct KeyHandler {
             state.showHelp.toggle()
             return .none
         case .function(2):
-            state.showKeys.toggle()
-            state.showWorkers = false
+            state.view = MainView.toggled(state.view, to: .keys)
             return .none
         case .function(3):
-            state.showWorkers.toggle()
-            state.showKeys = false
+            state.view = MainView.toggled(state.view, to: .workers)
+            return .none
+        case .function(5):
+            state.view = MainView.toggled(state.view, to: .gateways)
             return .none
         case .resize: return .redraw
         default: break
@@ -76,21 +77,19 @@ public struct KeyHandler {
     }
 
     private func handleLog(_ key: Key, _ state: inout ConsoleState) -> ConsoleAction {
-        if key == .character("k") {
-            state.showKeys.toggle()
-            state.showWorkers = false
+        let views: [Key: MainView] = [.character("k"): .keys, .character("w"): .workers, .character("g"): .gateways]
+        if let view = views[key] {
+            state.view = MainView.toggled(state.view, to: view)
             return .none
         }
-        if key == .character("w") {
-            state.showWorkers.toggle()
-            state.showKeys = false
-            return .none
-        }
-        if state.showWorkers { return handleWorkers(key, &state) }
-        if state.showKeys {
+        switch state.view {
+        case .workers: return handleWorkers(key, &state)
+        case .keys:
             if key == .down { state.keysScroll += 1 }
             if key == .up { state.keysScroll = max(0, state.keysScroll - 1) }
             return .none
+        case .gateways: return .none
+        case .log: break
         }
         let maxScroll = max(0, logLineCount - logPageSize)
         switch key {

@@ -53,12 +53,10 @@ public struct ConsoleState: Sendable {
     public var showHelp = false
     /// The request whose details are open over the screen (Enter on the log); a finished request never changes.
     public var detail: RequestEvent?
-    /// The keys view takes the log's place (k on the log, F2 anywhere).
-    public var showKeys = false
+    /// The log, or the table in its place.
+    public var view = MainView.log
     /// Rows the keys view is scrolled down by.
     public var keysScroll = 0
-    /// The workers view takes the log's place (w on the log, F3 anywhere).
-    public var showWorkers = false
     /// The worker the workers view's d and r act on, by row.
     public var workerSelection = 0
     public var run: RunState = .idle
@@ -74,8 +72,8 @@ public struct ConsoleState: Sendable {
 
     public var isFollowing: Bool { logScroll == 0 }
 
-    /// The workers view is up while the log has focus; Tab to the form shows the form again.
-    public var showsWorkers: Bool { showWorkers && focus == .log }
+    /// A full-width table is up while the log has focus; Tab to the form shows the form again.
+    public var coversForm: Bool { view.coversForm && focus == .log }
 
     public var isRunning: Bool {
         if case .running = run { return true }

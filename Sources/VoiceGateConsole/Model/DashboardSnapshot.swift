@@ -21,6 +21,9 @@ public struct DashboardSnapshot: Sendable {
     public var keys: [KeyRow]
     /// Each worker's state, for the workers view.
     public var workers: [Worker.Snapshot]
+    /// The gateways sharing the store, and which one this is, for the gateways view.
+    public var gateways: [GatewayPresence] = []
+    public var gatewayName = ""
 
     public struct KeyRow: Sendable, Equatable {
         public var usage: UsageMeter.KeyView
@@ -52,18 +55,21 @@ public struct DashboardSnapshot: Sendable {
     }
 
     /// `eventLimit` nil takes the whole history (for filtering); otherwise only the newest that many.
-    public static func of(_ gateway: Gateway, listen: String, notice: String?, eventLimit: Int? = nil, withKeys: Bool = false,
-                          withWorkers: Bool = false, now: Date = Date()) -> DashboardSnapshot {
+    public static func of(_ gateway: Gateway, listen: String, notice: String?, eventLimit: Int? = nil, view: MainView = .log,
+                          now: Date = Date()) -> DashboardSnapshot {
         let (events, total) = gateway.log.events(last: eventLimit ?? Int.max)
         var keys: [KeyRow] = []
-        if withKeys {
+        if view == .keys {
             let waiting = gateway.service.queue.waitingByLane
             keys = gateway.meter.views(for: gateway.keys.all).map { KeyRow(usage: $0, waiting: waiting[$0.name] ?? 0) }
         }
-        return DashboardSnapshot(title: "VoiceGate \(Gateway.version)", listen: listen, engineLine: gateway.engineDescription,
-                                 upstream: gateway.monitor.snapshot.upstream, uptime: now.timeIntervalSince(gateway.startedAt),
-                                 figures: gateway.log.figures(now: now), queued: gateway.service.queue.snapshot.waiting,
-                                 events: events, totalEvents: total, keptErrors: gateway.log.keptErrorCount, notice: notice,
-                                 keys: keys, workers: withWorkers ? gateway.pool.snapshots : [])
+        var snapshot = DashboardSnapshot(title: "VoiceGate \(Gateway.version)", listen: listen, engineLine: gateway.engineDescription,
+                                         upstream: gateway.monitor.snapshot.upstream, uptime: now.timeIntervalSince(gateway.startedAt),
+                                         figures: gateway.log.figures(now: now), queued: gateway.service.queue.snapshot.waiting,
+                                         events: events, totalEvents: total, keptErrors: gateway.log.keptErrorCount, notice: notice,
+                                         keys: keys, workers: view == .workers ? gateway.pool.snapshots : [])
+        snapshot.gatewayName = gateway.config.gatewayName
+        if view == .gateways { snapshot.gateways = gateway.roster.gateways }
+        return snapshot
     }
 }

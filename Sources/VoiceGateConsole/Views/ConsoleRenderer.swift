@@ -44,11 +44,15 @@ public struct ConsoleRenderer {
                             form: Rect(x: 0, y: body.y + body.height - formHeight - resultHeight, width: w, height: formHeight),
                             result: Rect(x: 0, y: body.y + body.height - resultHeight, width: w, height: resultHeight))
         }
-        if state.showsWorkers {
-            // Its columns need the width: it covers the form too, which comes back with Tab.
-            WorkersPane().render(state, snapshot.workers, in: body, on: canvas, now: now)
+        if state.coversForm {
+            // Their columns need the width: they cover the form too, which comes back with Tab.
+            if state.view == .workers {
+                WorkersPane().render(state, snapshot.workers, in: body, on: canvas, now: now)
+            } else {
+                GatewaysPane().render(state, snapshot.gateways, this: snapshot.gatewayName, in: body, on: canvas, now: now)
+            }
         } else {
-            if state.showKeys {
+            if state.view == .keys {
                 KeysPane().render(state, snapshot.keys, in: layout.log, on: canvas)
             } else {
                 LogPane().render(state, snapshot.events, total: snapshot.totalEvents, in: layout.log, on: canvas)
@@ -103,9 +107,10 @@ public struct ConsoleRenderer {
             hints = "type to filter  Enter: keep filter  Esc: clear filter"
         } else {
             switch state.focus {
-            case .log where state.showWorkers: hints = "↑↓ worker  d: drain  r: resume  w: log  Tab: form  ?: help  q: quit"
-            case .log where state.showKeys: hints = "↑↓ scroll  k: log  w: workers  Tab: form  Ctrl-R: synthesize  ?: help  q: quit"
-            case .log: hints = "↑↓ scroll  /: filter  k: keys  w: workers  Tab: form  ?: help  q: quit"
+            case .log where state.view == .workers: hints = "↑↓ worker  d: drain  r: resume  w: log  Tab: form  ?: help  q: quit"
+            case .log where state.view == .keys: hints = "↑↓ scroll  k: log  w: workers  Tab: form  Ctrl-R: synthesize  ?: help  q: quit"
+            case .log where state.view == .gateways: hints = "g: log  k: keys  w: workers  Tab: form  ?: help  q: quit"
+            case .log: hints = "/: filter  k: keys  w: workers  g: gateways  Tab: form  ?: help  q: quit"
             case .field(.language): hints = "←→: language  Tab: move  Ctrl-R: synthesize  Esc: back  ?: help  q: quit"
             case .field(.speed), .field(.temperature): hints = "←→ or type: value  Tab: move  Ctrl-R: synthesize  Esc: back  F1: help"
             case .field(.reference): hints = "Ctrl-R: synthesize  Tab: complete path  ←→: cursor  Esc: back  F1: help"

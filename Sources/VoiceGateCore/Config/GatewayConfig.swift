@@ -222,6 +222,12 @@ public struct GatewayConfig: Sendable {
         get throws { try StoreLocation.parse(storeURL, dataDir: dataDir) }
     }
 
+    /// Where this gateway listens, as the other gateways' operators would reach it.
+    public var listenAddress: String {
+        let host = ["0.0.0.0", "::", ""].contains(host) ? Self.hostName : host
+        return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+
     /// The machine's name (`gethostname`), the default `GATEWAY_NAME`.
     public static var hostName: String {
         var buffer = [CChar](repeating: 0, count: 256)

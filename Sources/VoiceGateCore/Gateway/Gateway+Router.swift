@@ -31,6 +31,7 @@ extension Gateway {
         VoicesController(voices: voices, limits: limits).addRoutes(to: api)
         KeysController(administration: keyAdministration, meter: meter).addRoutes(to: api)
         WorkersController(pool: pool).addRoutes(to: api)
+        GatewaysController(store: database, name: config.gatewayName).addRoutes(to: api)
         HistoryController(store: database, flush: { [storeSync] in await storeSync.sync() }).addRoutes(to: api)
         // OpenAI's paths are fixed (clients append /audio/speech to a base URL ending in /v1), whatever API_V1_PREFIX says.
         let openAI = router.group("v1").add(middleware: APIKeyMiddleware(keys: keyLookup))

@@ -37,6 +37,8 @@ public final class Gateway: Sendable {
     let history: HistoryWriter
     let storeSync: StoreSync
     public let startedAt = Date()
+    /// Every gateway sharing the store (this one included), as of the last second.
+    public let roster = GatewayRoster()
     let httpClient: HTTPClient?
     let logger: Logger
 
@@ -100,8 +102,14 @@ public final class Gateway: Sendable {
         metrics = GatewayMetrics()
         history = HistoryWriter()
         recorder = RequestRecorder(log: log, metrics: metrics, history: history, gatewayName: config.gatewayName, logger: logger)
+        let (name, address, started, log, pool) = (config.gatewayName, config.listenAddress, startedAt, log, pool)
         storeSync = StoreSync(store: database, keys: keys, meter: meter, history: history, historyDays: config.historyDays,
-                              historyMaxRows: config.historyMaxRows, storage: storage, logger: logger)
+                              historyMaxRows: config.historyMaxRows, storage: storage,
+                              presence: {
+                                  GatewayPresence(name: name, address: address, version: Gateway.version, startedAt: started, seenAt: Date(),
+                                                  inFlight: log.inFlight, waiting: pool.queue.snapshot.waiting)
+                              },
+                              roster: roster, logger: logger)
     }
 
     public var isEmbedded: Bool { pool.workers[0].engine is EspeakEngine }

@@ -27,6 +27,11 @@ public protocol GatewayStore: VoiceStore {
     /// Removes rows older than `date`, and the oldest beyond the newest `maxRows`; returns how many.
     func pruneHistory(before date: Date, keepingAtMost maxRows: Int) async throws -> Int
 
+    /// This gateway's presence for the others (`gateways`); `leave` at a clean stop.
+    func announce(_ presence: GatewayPresence) async throws
+    func gateways() async throws -> [GatewayPresence]
+    func leave(name: String) async throws
+
     func close() async throws
 
     /// Where per-minute and daily limits are counted when several gateways share this store; nil for a store of

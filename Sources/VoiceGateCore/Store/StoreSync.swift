@@ -16,12 +16,18 @@ final class StoreSync: Service {
     let storage: StorageWatch
     let interval: Duration
     let logger: Logger
+    /// This gateway as the others see it, now; and what the last round read of all of them.
+    let presence: @Sendable () -> GatewayPresence
+    let roster: GatewayRoster
     /// Often enough that a busy gateway's history never runs far past `HISTORY_MAX_ROWS`; cheap when nothing is due.
     private let pruneEvery: Duration = .seconds(60)
     private let rounds = AsyncSerialGate()
 
     init(store: any GatewayStore, keys: KeyRing, meter: UsageMeter, history: HistoryWriter, historyDays: Int, historyMaxRows: Int,
-         storage: StorageWatch, interval: Duration = .milliseconds(200), logger: Logger) {
+         storage: StorageWatch, presence: @escaping @Sendable () -> GatewayPresence, roster: GatewayRoster,
+         interval: Duration = .milliseconds(200), logger: Logger) {
+        self.presence = presence
+        self.roster = roster
         self.historyMaxRows = historyMaxRows
         self.storage = storage
         self.store = store
@@ -44,6 +50,7 @@ final class StoreSync: Service {
                 // Writes every round; the keys are read back every other round (a change counts within half a
                 // second) and today's usage once a second (only other gateways change it).
                 await self.sync(readKeys: round % 2 == 0, readUsage: round % 5 == 0)
+                if round % 5 == 0 { await self.announce() }
                 if ContinuousClock.now - lastPrune > self.pruneEvery {
                     await self.prune()
                     lastPrune = .now
@@ -51,6 +58,7 @@ final class StoreSync: Service {
             }
         }
         await sync(everything: true)
+        try? await store.leave(name: presence().name)
         try? await store.close()
     }
 
@@ -95,6 +103,16 @@ final class StoreSync: Service {
             logger.warning("keys: cannot read the store, keeping the last copy: \(StoreError.reason(error))")
         }
         if readKeys || unreachable != nil { storage.storeReached(unreachable) }
+    }
+
+    /// Once a second: this gateway's row, then everyone's.
+    private func announce() async {
+        do {
+            try await store.announce(presence())
+            roster.replace(try await store.gateways())
+        } catch {
+            logger.debug("gateways: cannot announce this one: \(StoreError.reason(error))")
+        }
     }
 
     private func prune() async {

@@ -57,7 +57,7 @@ final class ConsoleApp: @unchecked Sendable {
             // Unfiltered, only the tail that can be on screen is copied (a scroll position plus a screenful).
             let limit = state.filter.isEmpty ? state.logScroll + canvas.height : nil
             let snapshot = DashboardSnapshot.of(gateway, listen: listen.withLock { $0 }, notice: book.latest, eventLimit: limit,
-                                                withKeys: state.showKeys, withWorkers: state.showWorkers)
+                                                view: state.view)
             keys.workerNames = gateway.pool.workers.map(\.name)
             if let layout = renderer.render(state, snapshot, on: canvas) {
                 keys.logPageSize = max(1, layout.log.height - 2)
