@@ -11,7 +11,7 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: "DATA_DIR of the gateway (its store is DATA_DIR/voicegate.db unless STORE_URL says otherwise).")
     var dataDir: String?
 
-    @Option(name: .long, help: "The store (STORE_URL), e.g. sqlite:///var/lib/voicegate/voicegate.db.")
+    @Option(name: .long, help: "The store (STORE_URL): sqlite:///var/lib/voicegate/voicegate.db, or postgres://USER:PASSWORD@HOST:PORT/DB shared by several gateways.")
     var storeUrl: String?
 
     /// Opens the store, runs `body` and closes it again, also when `body` throws.
