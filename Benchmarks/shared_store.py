@@ -12,7 +12,7 @@ Medians of the rounds, and each against sqlite's.
     python3 Benchmarks/shared_store.py [--rounds 5] [--seconds 10] [--connections 16]
 Needs: wrk, postgresql (Debian packages), a release build (swift build -c release). Listens on 127.0.0.1 only.
 """
-import argparse, json, os, re, shutil, statistics, subprocess, sys, tempfile, urllib.request, uuid
+import argparse, json, os, re, shutil, statistics, subprocess, sys, tempfile, urllib.error, urllib.request, uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from serving import free_port, wait_port  # noqa: E402
@@ -25,8 +25,11 @@ LUA = os.path.join(ROOT, "Benchmarks", "wrk-post.lua")
 def call(port, method, path, key, body=None, content_type="application/json"):
     request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body, method=method,
                                      headers={"X-API-Key": key, "Content-Type": content_type})
-    with urllib.request.urlopen(request, timeout=30) as r:
-        return json.loads(r.read() or b"{}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return json.loads(r.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        sys.exit(f"{method} {path}: {e.code} {e.read().decode(errors='replace')}")
 
 
 def multipart(fields, files=()):

@@ -1,4 +1,6 @@
 import Foundation
+import SovitsDouble
+import SQLKit
 import Synchronization
 import Testing
 @testable import VoiceGateCore
@@ -74,7 +76,8 @@ struct PostgresGatewayTests {
     @Test func aStoreThatGoesAwayIs503UntilItComesBackAndLosesNoRow() async throws {
         let server = try await PostgresServer.start()
         let url = try await server.makeDatabase()
-        try await TestGateway.run(env: ["STORE_URL": url, "GATEWAY_NAME": "solo"]) { t in
+        // Workers of its own (WORKERS_SHARED=false): dispatching needs no database.
+        try await TestGateway.run(env: ["STORE_URL": url, "GATEWAY_NAME": "solo", "WORKERS_SHARED": "false"]) { t in
             let limited = try await t.makeKey("limited", limits: ["requests_per_minute": 100])
             for _ in 0..<3 { #expect(try await t.synthesize(.synthesis(text: "Before.")).status == 200) }
             try await server.stop()
@@ -107,6 +110,107 @@ struct PostgresGatewayTests {
             // Five served, and the one refused while the store was gone.
             #expect(rows.map { $0["status"] as? Int ?? 0 }.sorted() == [200, 200, 200, 200, 200, 503])
             #expect(rows.allSatisfy { $0["gateway"] as? String == "solo" })
+        }
+        try await server.stop()
+    }
+}
+
+/// Two gateways in front of the same api_v2 worker: it never runs two requests at once, whichever gateway they came
+/// through; one gateway's backlog does not starve the other's requests; a dead gateway's place comes back.
+@Suite("One GPU pool shared by gateways", .enabled(if: PostgresServer.available, "PostgreSQL is not installed (apt-get install postgresql)"),
+       .timeLimit(.minutes(3)))
+struct SharedWorkerTests {
+    @Test func aWorkerNeverRunsTwoRequestsAtOnceAcrossGateways() async throws {
+        let url = try await PostgresServer.shared().makeDatabase()
+        var options = SovitsDoubleOptions()
+        options.inferenceDelay = .milliseconds(40)
+        let server = try await SovitsDoubleServer.start(SovitsDouble(options: options))
+        try await TestGateway.run(upstream: .url(server.url), env: ["STORE_URL": url, "GATEWAY_NAME": "gw-a"]) { a in
+            try await TestGateway.run(upstream: .url(server.url), env: ["STORE_URL": url, "GATEWAY_NAME": "gw-b"]) { b in
+                let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                    for i in 0..<16 {
+                        group.addTask { try await (i % 2 == 0 ? a : b).synthesize(.synthesis(text: "Request \(i).")).status }
+                    }
+                    return try await group.reduce(into: [Int]()) { $0.append($1) }
+                }
+                #expect(statuses == Array(repeating: 200, count: 16), "\(statuses)")
+                #expect(server.double.recorder.stats.ttsRequests == 16)
+                #expect(server.double.recorder.stats.maxOverlap == 1, "two requests ran at once on one api_v2 worker")
+            }
+        }
+        await server.stop()
+    }
+
+    @Test func aBacklogOnOneGatewayDelaysAnotherGatewaysRequestByAboutOneRequest() async throws {
+        let url = try await PostgresServer.shared().makeDatabase()
+        var options = SovitsDoubleOptions()
+        options.inferenceDelay = .milliseconds(100)
+        let server = try await SovitsDoubleServer.start(SovitsDouble(options: options))
+        try await TestGateway.run(upstream: .url(server.url), env: ["STORE_URL": url, "GATEWAY_NAME": "gw-a", "QUEUE_TIMEOUT": "30"]) { a in
+            try await TestGateway.run(upstream: .url(server.url), env: ["STORE_URL": url, "GATEWAY_NAME": "gw-b", "QUEUE_TIMEOUT": "30"]) { b in
+                let backlog = try await a.makeKey("backlog")
+                let other = try await b.makeKey("other")
+                // Both gateways know each other before the race starts.
+                #expect(await eventually { a.gateway.roster.gateways.count == 2 && b.gateway.roster.gateways.count == 2 })
+                let flood = Task {
+                    try await withThrowingTaskGroup(of: Int.self) { group in
+                        for i in 0..<20 { group.addTask { try await a.synthesize(.synthesis(text: "Backlog \(i)."), key: backlog).status } }
+                        return try await group.reduce(into: [Int]()) { $0.append($1) }
+                    }
+                }
+                #expect(await eventually { server.double.recorder.stats.ttsRequests >= 3 })
+                let before = server.double.recorder.stats.ttsRequests
+                let started = ContinuousClock.now
+                #expect(try await b.synthesize(.synthesis(text: "Me too."), key: other).status == 200)
+                let waited = ContinuousClock.now - started
+                let servedMeanwhile = server.double.recorder.stats.ttsRequests - before
+                // Without the board's hand-off gateway A would take the worker back each time it frees it and this
+                // request would wait for the whole backlog (20 x 100 ms).
+                #expect(servedMeanwhile <= 3, "\(servedMeanwhile) of the backlog went first")
+                #expect(waited < .milliseconds(900), "\(waited)")
+                #expect(try await flood.value == Array(repeating: 200, count: 20))
+                #expect(server.double.recorder.stats.maxOverlap == 1)
+            }
+        }
+        await server.stop()
+    }
+
+    @Test func aDeadGatewaysPlaceComesBackWhenItsLeaseExpires() async throws {
+        let url = try await PostgresServer.shared().makeDatabase()
+        let server = try await SovitsDoubleServer.start(SovitsDouble())
+        try await TestGateway.run(upstream: .url(server.url), env: ["STORE_URL": url, "GATEWAY_NAME": "gw-a"]) { a in
+            let worker = a.gateway.pool.workers[0].name
+            // A gateway that died holding the worker: its lease runs out 3 s from now and is never renewed.
+            let store = try #require(a.gateway.database as? SQLGatewayStore)
+            try await store.db.raw("""
+                INSERT INTO worker_leases (worker, place, gateway, request_id, key_name, expires_at)
+                VALUES (\(bind: worker), 0, 'ghost', 'r', 'k', \(unsafeRaw: WorkerLeaseBoard.nowMillis) + 3000)
+                """).run()
+            #expect(await eventually { a.gateway.pool.queue.snapshot.running == 0 && (try? a.gateway.pool.queue.running(slot: 0)) == 0 })
+            let started = ContinuousClock.now
+            #expect(try await a.synthesize(.synthesis(text: "After the ghost.")).status == 200)
+            let waited = ContinuousClock.now - started
+            #expect(waited > .seconds(1) && waited < .seconds(8), "\(waited)")
+        }
+        await server.stop()
+    }
+}
+
+extension SharedWorkerTests {
+    /// Workers shared through a database that is gone cannot be claimed safely: 503 store_unavailable within the
+    /// statement's bound, never a second request on a worker that another gateway may be using.
+    @Test func sharedWorkersWithoutTheDatabaseAre503NotAGuess() async throws {
+        let server = try await PostgresServer.start()
+        let url = try await server.makeDatabase()
+        try await TestGateway.run(env: ["STORE_URL": url, "GATEWAY_NAME": "shared"]) { t in
+            #expect(try await t.synthesize(.synthesis(text: "Before.")).status == 200)
+            try await server.stop()
+            let started = ContinuousClock.now
+            let during = try await t.synthesize(.synthesis(text: "During."))
+            #expect(during.status == 503 && during.errorCode == "store_unavailable", "\(during.status)")
+            #expect(ContinuousClock.now - started < .seconds(12))
+            try await server.startServer()
+            #expect(try await eventually(timeout: 20) { try await t.synthesize(.synthesis(text: "After.")).status == 200 })
         }
         try await server.stop()
     }

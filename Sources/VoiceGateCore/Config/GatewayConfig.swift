@@ -72,6 +72,10 @@ public struct GatewayConfig: Sendable {
     public var workerPolicy = FairQueue.Policy.affinity
     /// `GATEWAY_NAME`: this gateway among several sharing one store (history rows and the gateways view name it).
     public var gatewayName = GatewayConfig.hostName
+    /// `WORKERS_SHARED`: with a PostgreSQL store, the workers' places are claimed there, so that gateways listing
+    /// the same workers never overload one. `false` for gateways that each have workers of their own: they then
+    /// dispatch from memory, also while the database is gone.
+    public var workersShared = true
     /// Every variable the environment and `.env` hold, for the workers file's overrides.
     public var environment: [String: String] = [:]
 
@@ -84,7 +88,7 @@ public struct GatewayConfig: Sendable {
         "SOVITS_REF_DIR", "SOVITS_REF_PATH", "SOVITS_MAX_CONCURRENCY", "QUEUE_MAX", "QUEUE_TIMEOUT",
         "REF_MIN_SECONDS", "REF_MAX_SECONDS", "DATA_DIR", "HEALTH_INTERVAL", "SHUTDOWN_GRACE", "CLIENT_IDLE_TIMEOUT",
         "CLIENT_HEADER_TIMEOUT", "CLIENT_BODY_MIN_RATE", "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_CLIENT",
-        "ESPEAK_COMMAND", "STORE_URL", "GATEWAY_NAME", "HISTORY_DAYS", "HISTORY_MAX_ROWS", "UPLOAD_KEEP_HOURS", "UPLOAD_MAX_MB", "HISTORY_STORE_TEXT", "METRICS_PUBLIC", "VOICE_ALIASES", "PUBLIC_VOICE_LIST",
+        "ESPEAK_COMMAND", "STORE_URL", "GATEWAY_NAME", "WORKERS_SHARED", "HISTORY_DAYS", "HISTORY_MAX_ROWS", "UPLOAD_KEEP_HOURS", "UPLOAD_MAX_MB", "HISTORY_STORE_TEXT", "METRICS_PUBLIC", "VOICE_ALIASES", "PUBLIC_VOICE_LIST",
         "SOVITS_WORKERS", "WORKERS_FILE", "WORKER_POLICY",
     ]
 
@@ -162,6 +166,7 @@ public struct GatewayConfig: Sendable {
         if let x = v("ESPEAK_COMMAND"), !x.isEmpty { c.espeakCommand = x }
         if let x = v("STORE_URL"), !x.isEmpty { c.storeURL = x }
         _ = try c.storeLocation
+        if let x = v("WORKERS_SHARED") { c.workersShared = try bool(x, "WORKERS_SHARED") }
         if let x = v("GATEWAY_NAME"), !x.isEmpty {
             guard x.count <= 64, x.allSatisfy({ $0.isLetter || $0.isNumber || "._-".contains($0) }), x.allSatisfy(\.isASCII) else {
                 throw ConfigError("GATEWAY_NAME must be 1-64 letters, digits, '.', '_' or '-' (got \(x.debugDescription))")

@@ -21,6 +21,8 @@ public final class Gateway: Sendable {
     public let limits: ReferenceLimits
     public let service: SynthesisService
     public let pool: WorkerPool
+    /// The workers' places on the board the gateways sharing a PostgreSQL store share.
+    let board: WorkerLeaseBoard?
     public let monitor: HealthMonitor
     public let log: RequestLog
     public let recorder: RequestRecorder
@@ -93,7 +95,13 @@ public final class Gateway: Sendable {
             }
         }
         pool = WorkerPool(workers: workers, maxWaiting: config.queueMax, policy: config.workerPolicy, logger: logger)
-        service = SynthesisService(pool: pool, timeout: config.sovitsTimeout, queueTimeout: config.queueTimeout)
+        // Gateways on one PostgreSQL share their workers' places; SQLite is one gateway's own.
+        if config.workersShared, let backend = (database as? SQLGatewayStore)?.backend as? PostgresBackend, httpClient != nil {
+            board = WorkerLeaseBoard(backend: backend, gateway: config.gatewayName, pool: pool, logger: logger)
+        } else {
+            board = nil
+        }
+        service = SynthesisService(pool: pool, board: board, timeout: config.sovitsTimeout, queueTimeout: config.queueTimeout)
         monitor = HealthMonitor(pool: pool, store: references, voices: voices, interval: config.healthInterval)
         // Sweeps at least twice within the grace, so a full disk is relieved as soon as the grace allows.
         janitor = UploadJanitor(store: references, retention: config.uploadRetention, watch: storage,
@@ -127,6 +135,7 @@ public final class Gateway: Sendable {
     /// upstream client. Started before the server and stopped after it has drained, in reverse order.
     public var backgroundServices: [any Service] {
         var services: [any Service] = [storeSync, janitor]
+        if let board { services.append(board) }
         if let httpClient { services.append(HTTPClientService(client: httpClient)) }
         services.append(monitor)
         return services

@@ -57,6 +57,10 @@ public final class FairQueue: Sendable {
         var loaded: ModelWeights?
         var lastUsed: UInt64 = 0
         var switchStarted: ContinuousClock.Instant?
+        /// Places other gateways sharing the worker hold (`WorkerLeaseBoard`); 0 for a gateway alone.
+        var elsewhere = 0
+        /// Offered to another gateway's waiter until then: this gateway's waiters do not take it meanwhile.
+        var handoffUntil: ContinuousClock.Instant?
     }
 
     private struct State {
@@ -67,6 +71,8 @@ public final class FairQueue: Sendable {
         var cursor = 0
         /// Retries after a failed connection go before every lane.
         var retries: [Waiter] = []
+        /// Other gateways sharing the workers have requests waiting: a freed worker is offered to them first.
+        var othersWaiting = false
         var waiting = 0
         var nextID: UInt64 = 1
         var tick: UInt64 = 0
@@ -162,9 +168,11 @@ public final class FairQueue: Sendable {
         /// the real reason (refused, timed out) instead of waiting for a worker that may never come.
         func free(excluding: Int?) -> [Int] {
             let anyUp = slots.contains { $0.up && !$0.draining }
+            let now = ContinuousClock.now
             return slots.indices.filter { i in
                 let s = slots[i]
-                return i != excluding && !s.draining && (s.up || !anyUp) && !s.switching && s.running < s.capacity
+                return i != excluding && !s.draining && (s.up || !anyUp) && !s.switching && s.running + s.elsewhere < s.capacity
+                    && (s.handoffUntil.map { now >= $0 } ?? true)
             }
         }
 
@@ -272,6 +280,10 @@ public final class FairQueue: Sendable {
         state = Mutex(State(slots: slots.map { Slot(capacity: $0.capacity, loaded: $0.weights) }, switchEstimate: switchEstimate))
     }
 
+    /// How long a freed worker is offered to another gateway's waiter before this gateway's own may take it: a
+    /// notification and a claim take a few milliseconds.
+    static let handoff: Duration = .milliseconds(25)
+
     /// One worker running `maxConcurrency` at once.
     public convenience init(maxConcurrency: Int, maxWaiting: Int) {
         self.init(slots: [SlotSpec(capacity: maxConcurrency)], maxWaiting: maxWaiting)
@@ -314,12 +326,13 @@ public final class FairQueue: Sendable {
 
     /// Waits for a place on a worker; the returned lease names it and must be released when the upstream work is
     /// done. `weights` are what the request needs loaded; `retryExcluding` puts it first in line, anywhere but there.
+    /// `front`: back first in line (its place was taken by another gateway as it got it).
     public func acquire(ticket: UInt64? = nil, lane: String = "", weights: ModelWeights? = nil, retryExcluding: Int? = nil,
-                        timeout: Double) async throws -> QueueLease {
+                        front: Bool = false, timeout: Double) async throws -> QueueLease {
         let id = ticket ?? makeTicket()
         let refusal: QueueError? = state.withLock { s in
             if s.slots.allSatisfy(\.draining) { return .allDraining }
-            return retryExcluding == nil && s.waiting >= maxWaiting && s.free(excluding: nil).isEmpty ? .full(waiting: s.waiting) : nil
+            return retryExcluding == nil && !front && s.waiting >= maxWaiting && s.free(excluding: nil).isEmpty ? .full(waiting: s.waiting) : nil
         }
         if let refusal { throw refusal }
         let timer = Deadline.after(timeout) { [weak self] in self?.remove(id, with: QueueError.timedOut(after: timeout)) }
@@ -330,7 +343,10 @@ public final class FairQueue: Sendable {
                 enum Outcome { case queued(Placed), rejected(any Error) }
                 let outcome: Outcome = state.withLock { s in
                     if s.closed { return .rejected(QueueError.shuttingDown) }
-                    if retryExcluding != nil {
+                    if front {
+                        s.retries.append(waiter)
+                        s.waiting += 1
+                    } else if retryExcluding != nil {
                         if s.slots.count < 2 { return .rejected(QueueError.noOtherWorker) }
                         s.retries.append(waiter)
                         s.waiting += 1
@@ -392,6 +408,19 @@ public final class FairQueue: Sendable {
         resume(placed)
     }
 
+    /// What the other gateways sharing the workers hold and whether they wait (`WorkerLeaseBoard`).
+    public func setShared(elsewhere: [Int], othersWaiting: Bool) {
+        update { s in
+            for (slot, held) in elsewhere.enumerated() where slot < s.slots.count { s.slots[slot].elsewhere = held }
+            s.othersWaiting = othersWaiting
+        }
+    }
+
+    /// Another gateway took the place this one was about to: full until the next look at the board.
+    func heldElsewhere(slot: Int) {
+        update { $0.slots[slot].elsewhere = $0.slots[slot].capacity }
+    }
+
     /// A worker's health as the monitor or a failed connection found it.
     public func setUp(slot: Int, _ up: Bool) { update { $0.slots[slot].up = up } }
 
@@ -418,10 +447,20 @@ public final class FairQueue: Sendable {
     }
 
     fileprivate func release(slot: Int) {
+        var offered = false
         update { s in
             s.slots[slot].running -= 1
             s.tick += 1
             s.slots[slot].lastUsed = s.tick
+            // Fair between gateways: while another one waits, the worker goes there first (its waiter takes it
+            // within the handoff, or this gateway's next does after it).
+            if s.othersWaiting && s.waiting > 0 {
+                s.slots[slot].handoffUntil = .now + Self.handoff
+                offered = true
+            }
+        }
+        if offered {
+            _ = Deadline.after(Self.handoff.seconds + 0.001) { [weak self] in self?.update { _ in } }
         }
     }
 }

@@ -104,6 +104,17 @@ enum StoreMigrations {
                 .column("waiting", type: .bigint, .notNull)
                 .run()
         },
+        Migration(version: 5, name: "the workers' places, shared by the gateways") { db in
+            try await db.create(table: "worker_leases").ifNotExists()
+                .column("worker", type: .text, .notNull)
+                .column("place", type: .bigint, .notNull)
+                .column("gateway", type: .text, .notNull)
+                .column("request_id", type: .text, .notNull)
+                .column("key_name", type: .text, .notNull)
+                .column("expires_at", type: .bigint, .notNull)
+                .primaryKey(["worker", "place"])
+                .run()
+        },
     ]
 
     /// `ADD COLUMN IF NOT EXISTS` is PostgreSQL's alone: look first, and after a failed add (another process added it

@@ -5,6 +5,8 @@ import NIOCore
 /// The one path every synthesis takes, from HTTP or the console: queue, worker, weights, engine, header check, result.
 public final class SynthesisService: Sendable {
     public let pool: WorkerPool
+    /// The workers' places shared with other gateways on one PostgreSQL; nil for a gateway alone.
+    let board: WorkerLeaseBoard?
     private let timeout: Double
     private let queueTimeout: Double
 
@@ -13,8 +15,9 @@ public final class SynthesisService: Sendable {
     /// Largest non-audio or failure answer that is read whole to inspect it.
     static let maxHeaderProbe = 64 * 1024
 
-    public init(pool: WorkerPool, timeout: Double, queueTimeout: Double) {
+    public init(pool: WorkerPool, board: WorkerLeaseBoard? = nil, timeout: Double, queueTimeout: Double) {
         self.pool = pool
+        self.board = board
         self.timeout = timeout
         self.queueTimeout = queueTimeout
     }
@@ -34,9 +37,28 @@ public final class SynthesisService: Sendable {
         var retried = false
         while true {
             let worker = pool.workers[place.slot]
+            var shared: WorkerLease.SharedPlace?
+            if let board {
+                let id = UUID().uuidString
+                let claimed: Int?
+                do {
+                    claimed = try await board.claim(worker, request: id, key: lane)
+                } catch {
+                    place.release()
+                    throw GatewayError.storeUnavailable(error)
+                }
+                guard let claimed else {
+                    // Another gateway took it as this one gave it: back to the front of the line.
+                    queue.heldElsewhere(slot: worker.slot)
+                    place.release()
+                    place = try await acquire { try await queue.acquire(ticket: ticket, lane: lane, weights: weights, front: true, timeout: queueTimeout) }
+                    continue
+                }
+                shared = .init(board: board, place: claimed, request: id)
+            }
             let started = ContinuousClock.now
             trace?.update { $0.queueWait = (started - queued).seconds; $0.worker = worker.name }
-            let lease = WorkerLease(worker: worker, place: place, job: worker.begin(key: lane, voice: request.voice))
+            let lease = WorkerLease(worker: worker, place: place, job: worker.begin(key: lane, voice: request.voice), shared: shared)
             do {
                 if let weights = place.switchTo {
                     try await pool.switchWeights(worker, lease: place, to: weights, timeout: timeout)

@@ -4,16 +4,31 @@ public final class WorkerLease: Sendable {
     public let worker: Worker
     private let place: QueueLease
     private let job: UInt64
+    /// The place claimed on the board several gateways share, if they do: given back there before here, so that
+    /// this gateway's next request on the worker never finds it still held.
+    private let shared: SharedPlace?
 
-    init(worker: Worker, place: QueueLease, job: UInt64) {
+    struct SharedPlace: Sendable {
+        let board: WorkerLeaseBoard
+        let place: Int
+        let request: String
+    }
+
+    init(worker: Worker, place: QueueLease, job: UInt64, shared: SharedPlace? = nil) {
         self.worker = worker
         self.place = place
         self.job = job
+        self.shared = shared
     }
 
     func release(_ outcome: Worker.Outcome) {
-        place.release()
         worker.end(job, outcome: outcome)
+        guard let shared else { return place.release() }
+        let (worker, place) = (self.worker, self.place)
+        Task {
+            await shared.board.release(worker, place: shared.place, request: shared.request)
+            place.release()
+        }
     }
 
     deinit { release(.abandoned) }

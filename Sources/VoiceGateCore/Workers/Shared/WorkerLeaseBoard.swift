@@ -1,0 +1,152 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import SQLKit
+import Synchronization
+
+/// The workers' places, shared by every gateway on one PostgreSQL, so that a worker never runs more requests than
+/// its capacity whichever gateways they came through (api_v2 mixes the voices of two at once).
+///
+/// Each gateway's own `FairQueue` still decides who goes where; before a request starts on a worker, its gateway
+/// claims a place in `worker_leases` with one conditional upsert (a place nobody holds, or whose lease expired). A
+/// claim another gateway won sends the request back to the front of its line. Leases are renewed every 2 s and
+/// expire 10 s after the last renewal, so a gateway that dies (`kill -9`, cut off) gives its places back within 10 s.
+/// What the others hold, and whether they have requests waiting, is read from the board every 100 ms and at once on
+/// `NOTIFY voicegate_workers` (sent when a place is freed or a gateway starts waiting: a hint, the polling is the
+/// floor); the queue then keeps those places off its own waiters, and offers a freed worker to a waiting gateway
+/// first (`FairQueue.handoff`), so that one gateway's backlog cannot starve another's requests.
+public final class WorkerLeaseBoard: Service, Sendable {
+    static let channel = "voicegate_workers"
+    static let ttl: Int64 = 10_000
+    static let renewEvery: Duration = .seconds(2)
+    static let lookEvery: Duration = .milliseconds(100)
+    /// The database's clock, so that gateways whose clocks differ agree on what expired.
+    static let nowMillis = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
+
+    let backend: PostgresBackend
+    let gateway: String
+    let pool: WorkerPool
+    let logger: Logger
+    private let wake = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    private let published = Mutex<Bool>(false)
+
+    init(backend: PostgresBackend, gateway: String, pool: WorkerPool, logger: Logger) {
+        self.backend = backend
+        self.gateway = gateway
+        self.pool = pool
+        self.logger = logger
+    }
+
+    /// A place on `worker` for one request, or nil when other gateways hold every place.
+    func claim(_ worker: Worker, request: String, key: String) async throws -> Int? {
+        let db = backend.db
+        for place in 0..<worker.spec.concurrency {
+            let row = try await db.raw("""
+                INSERT INTO worker_leases (worker, place, gateway, request_id, key_name, expires_at)
+                VALUES (\(bind: worker.name), \(bind: place), \(bind: gateway), \(bind: request), \(bind: key), \(unsafeRaw: Self.nowMillis) + \(bind: Self.ttl))
+                ON CONFLICT (worker, place) DO UPDATE SET gateway = excluded.gateway, request_id = excluded.request_id,
+                    key_name = excluded.key_name, expires_at = excluded.expires_at
+                WHERE worker_leases.expires_at < \(unsafeRaw: Self.nowMillis)
+                RETURNING place
+                """).first()
+            if row != nil { return place }
+        }
+        return nil
+    }
+
+    /// Gives the place back and tells the other gateways.
+    func release(_ worker: Worker, place: Int, request: String) async {
+        do {
+            try await backend.db.raw("""
+                WITH gone AS (DELETE FROM worker_leases WHERE worker = \(bind: worker.name) AND place = \(bind: place)
+                    AND request_id = \(bind: request) RETURNING 1)
+                SELECT pg_notify('\(unsafeRaw: Self.channel)', 'free') FROM gone
+                """).run()
+        } catch {
+            // It expires by itself within the lease's time.
+            logger.warning("workers: cannot give back \(worker.name)'s place (it expires within 10 s): \(StoreError.reason(error))")
+        }
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.listen() }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: Self.lookEvery)
+                        self.wake.continuation.yield()
+                    }
+                }
+                group.addTask { await self.look() }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+        // Stopped after the HTTP server drained: nothing of ours runs any more.
+        _ = try? await backend.db.raw("DELETE FROM worker_leases WHERE gateway = \(bind: gateway)").run()
+    }
+
+    /// The wake-up hint: `LISTEN` on a connection of its own, again after a second when it breaks.
+    private func listen() async {
+        while !Task.isCancelled {
+            do {
+                try await backend.client.withConnection { connection in
+                    try await connection.listen(on: Self.channel) { notifications in
+                        for try await _ in notifications { self.wake.continuation.yield() }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.debug("workers: listening for the other gateways failed, polling meanwhile: \(StoreError.reason(error))")
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    private func look() async {
+        var lastRenewal = ContinuousClock.now
+        for await _ in wake.stream {
+            if Task.isCancelled { return }
+            do {
+                try await publishWaiting()
+                if ContinuousClock.now - lastRenewal >= Self.renewEvery {
+                    try await backend.db.raw("""
+                        UPDATE worker_leases SET expires_at = \(unsafeRaw: Self.nowMillis) + \(bind: Self.ttl) WHERE gateway = \(bind: gateway)
+                        """).run()
+                    lastRenewal = .now
+                }
+                try await read()
+            } catch {
+                logger.debug("workers: cannot read the board: \(StoreError.reason(error))")
+            }
+        }
+    }
+
+    /// Whether this gateway has requests waiting, written when it changes (with a hint to the others).
+    private func publishWaiting() async throws {
+        let waiting = pool.queue.snapshot.waiting
+        guard published.withLock({ $0 }) != (waiting > 0) else { return }
+        try await backend.db.raw("""
+            UPDATE gateways SET waiting = \(bind: waiting) WHERE name = \(bind: gateway)
+            """).run()
+        if waiting > 0 { try await backend.db.raw("SELECT pg_notify('\(unsafeRaw: Self.channel)', 'waiting')").run() }
+        published.withLock { $0 = waiting > 0 }
+    }
+
+    /// What the others hold now, and whether any of them waits.
+    private func read() async throws {
+        let rows = try await backend.db.raw("""
+            SELECT worker, CAST(COUNT(*) AS BIGINT) AS held FROM worker_leases
+            WHERE gateway <> \(bind: gateway) AND expires_at >= \(unsafeRaw: Self.nowMillis) GROUP BY worker
+            """).all()
+        var held: [String: Int] = [:]
+        for row in rows { held[try row.decode(column: "worker", as: String.self)] = try row.decode(column: "held", as: Int.self) }
+        let fresh = SQLGatewayStore.millis(Date().addingTimeInterval(-GatewayPresence.staleAfter))
+        let waiting = try await backend.db.raw("""
+            SELECT CAST(COUNT(*) AS BIGINT) AS n FROM gateways WHERE name <> \(bind: gateway) AND waiting > 0 AND seen_at >= \(bind: fresh)
+            """).first()?.decode(column: "n", as: Int.self) ?? 0
+        pool.queue.setShared(elsewhere: pool.workers.map { held[$0.name] ?? 0 }, othersWaiting: waiting > 0)
+    }
+}
