@@ -215,3 +215,26 @@ extension SharedWorkerTests {
         try await server.stop()
     }
 }
+
+extension SharedWorkerTests {
+    /// A claim whose answer never came back (the database slow past the statement's bound) left a lease in this
+    /// gateway's own name: it is not renewed with the running ones and goes within seconds, instead of holding the
+    /// worker for ever.
+    @Test func aLostClaimOfThisGatewayDoesNotHoldTheWorker() async throws {
+        let url = try await PostgresServer.shared().makeDatabase()
+        let server = try await SovitsDoubleServer.start(SovitsDouble())
+        try await TestGateway.run(upstream: .url(server.url), env: ["STORE_URL": url, "GATEWAY_NAME": "gw-a"]) { a in
+            let worker = a.gateway.pool.workers[0].name
+            let store = try #require(a.gateway.database as? SQLGatewayStore)
+            try await store.db.raw("""
+                INSERT INTO worker_leases (worker, place, gateway, request_id, key_name, expires_at)
+                VALUES (\(bind: worker), 0, 'gw-a', 'lost-claim', 'k', \(unsafeRaw: WorkerLeaseBoard.nowMillis) + 10000)
+                """).run()
+            let started = ContinuousClock.now
+            #expect(try await a.synthesize(.synthesis(text: "After the lost claim.")).status == 200)
+            let waited = ContinuousClock.now - started
+            #expect(waited > .seconds(1) && waited < .seconds(7), "\(waited)")
+        }
+        await server.stop()
+    }
+}

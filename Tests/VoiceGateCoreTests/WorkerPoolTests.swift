@@ -7,9 +7,10 @@ import Testing
 /// Several api_v2 doubles behind one gateway, on real sockets: one request at a time per worker, weights affinity,
 /// failover, drain, and a cut stream that stalls nobody else.
 @Suite(.serialized) struct WorkerPoolTests {
-    static func doubles(_ count: Int, delay: Duration = .milliseconds(100)) async throws -> [SovitsDoubleServer] {
+    static func doubles(_ count: Int, delay: Duration = .milliseconds(100), switchDelay: Duration = .milliseconds(20)) async throws -> [SovitsDoubleServer] {
         var options = SovitsDoubleOptions()
         options.inferenceDelay = delay
+        options.switchDelay = switchDelay
         var servers: [SovitsDoubleServer] = []
         for _ in 0..<count { servers.append(try await .start(SovitsDouble(options: options))) }
         return servers
@@ -59,7 +60,9 @@ import Testing
 
     /// Two voices with their own weights on two workers: each worker settles on one voice's weights.
     static func switches(policy: String) async throws -> (gateway: Int, doubles: Int, mismatched: Int, violations: [String]) {
-        let servers = try await Self.doubles(2, delay: .milliseconds(30))
+        // A switch costs far more than a synthesis, as on a GPU (seconds against one): a loaded test machine that
+        // slows the syntheses then does not make switching look worth it.
+        let servers = try await Self.doubles(2, delay: .milliseconds(30), switchDelay: .milliseconds(200))
         let result = Mutex((gateway: 0, doubles: 0, mismatched: 0, violations: [String]()))
         try await TestGateway.run(upstream: .workers(servers.map(\.url)), env: ["WORKER_POLICY": policy]) { t in
             for name in ["alice", "bob"] {

@@ -51,7 +51,8 @@ public final class SynthesisService: Sendable {
                     // Another gateway took it as this one gave it: back to the front of the line.
                     queue.heldElsewhere(slot: worker.slot)
                     place.release()
-                    place = try await acquire { try await queue.acquire(ticket: ticket, lane: lane, weights: weights, front: true, timeout: queueTimeout) }
+                    let left = max(0.001, queueTimeout - (ContinuousClock.now - queued).seconds)
+                    place = try await acquire { try await queue.acquire(ticket: ticket, lane: lane, weights: weights, front: true, timeout: left) }
                     continue
                 }
                 shared = .init(board: board, place: claimed, request: id)

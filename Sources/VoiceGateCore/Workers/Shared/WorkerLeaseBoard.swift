@@ -30,6 +30,9 @@ public final class WorkerLeaseBoard: Service, Sendable {
     let logger: Logger
     private let wake = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     private let published = Mutex<Bool>(false)
+    /// Requests of this gateway that hold or are claiming a place: only their leases are renewed, and any other
+    /// lease in this gateway's name (a claim whose answer never came back) is removed.
+    private let active = Mutex<Set<String>>([])
 
     init(backend: PostgresBackend, gateway: String, pool: WorkerPool, logger: Logger) {
         self.backend = backend
@@ -41,6 +44,9 @@ public final class WorkerLeaseBoard: Service, Sendable {
     /// A place on `worker` for one request, or nil when other gateways hold every place.
     func claim(_ worker: Worker, request: String, key: String) async throws -> Int? {
         let db = backend.db
+        active.withLock { _ = $0.insert(request) }
+        var won: Int?
+        defer { if won == nil { active.withLock { _ = $0.remove(request) } } }
         for place in 0..<worker.spec.concurrency {
             let row = try await db.raw("""
                 INSERT INTO worker_leases (worker, place, gateway, request_id, key_name, expires_at)
@@ -50,13 +56,17 @@ public final class WorkerLeaseBoard: Service, Sendable {
                 WHERE worker_leases.expires_at < \(unsafeRaw: Self.nowMillis)
                 RETURNING place
                 """).first()
-            if row != nil { return place }
+            if row != nil {
+                won = place
+                return place
+            }
         }
         return nil
     }
 
     /// Gives the place back and tells the other gateways.
     func release(_ worker: Worker, place: Int, request: String) async {
+        active.withLock { _ = $0.remove(request) }
         do {
             try await backend.db.raw("""
                 WITH gone AS (DELETE FROM worker_leases WHERE worker = \(bind: worker.name) AND place = \(bind: place)
@@ -112,15 +122,30 @@ public final class WorkerLeaseBoard: Service, Sendable {
             do {
                 try await publishWaiting()
                 if ContinuousClock.now - lastRenewal >= Self.renewEvery {
-                    try await backend.db.raw("""
-                        UPDATE worker_leases SET expires_at = \(unsafeRaw: Self.nowMillis) + \(bind: Self.ttl) WHERE gateway = \(bind: gateway)
-                        """).run()
+                    try await renew()
                     lastRenewal = .now
                 }
                 try await read()
             } catch {
                 logger.debug("workers: cannot read the board: \(StoreError.reason(error))")
             }
+        }
+    }
+
+    /// Keeps this gateway's running requests' leases and drops any other in its name that was not claimed in the
+    /// last 3 s (a claim may be on its way while this runs; one whose answer was lost is older than that).
+    private func renew() async throws {
+        let running = Array(active.withLock { $0 })
+        let renewed = SQLRaw("\(Self.nowMillis) + \(Self.ttl)")
+        let stale = SQLRaw("\(Self.nowMillis) + \(Self.ttl - 3000)")
+        try await backend.transaction { [gateway] db in
+            if !running.isEmpty {
+                try await db.update("worker_leases").set("expires_at", to: renewed)
+                    .where("gateway", .equal, gateway).where("request_id", .in, running).run()
+            }
+            let orphans = db.delete(from: "worker_leases").where("gateway", .equal, gateway).where("expires_at", .lessThan, stale)
+            if !running.isEmpty { orphans.where("request_id", .notIn, running) }
+            try await orphans.run()
         }
     }
 
