@@ -7,7 +7,8 @@ import Testing
 
 /// Several gateways, each with its own double and data folder, on one PostgreSQL database and one shared
 /// reference folder: they answer as one service would.
-@Suite("Several gateways on one PostgreSQL", .enabled(if: PostgresServer.available, "PostgreSQL is not installed (apt-get install postgresql)"),
+@Suite("Several gateways on one PostgreSQL", .serialized,
+       .enabled(if: PostgresServer.available, "PostgreSQL is not installed (apt-get install postgresql)"),
        .timeLimit(.minutes(3)))
 struct PostgresGatewayTests {
     static func env(_ url: String, _ name: String, refs: String) -> [String: String] {
@@ -117,7 +118,8 @@ struct PostgresGatewayTests {
 
 /// Two gateways in front of the same api_v2 worker: it never runs two requests at once, whichever gateway they came
 /// through; one gateway's backlog does not starve the other's requests; a dead gateway's place comes back.
-@Suite("One GPU pool shared by gateways", .enabled(if: PostgresServer.available, "PostgreSQL is not installed (apt-get install postgresql)"),
+@Suite("One GPU pool shared by gateways", .serialized,
+       .enabled(if: PostgresServer.available, "PostgreSQL is not installed (apt-get install postgresql)"),
        .timeLimit(.minutes(3)))
 struct SharedWorkerTests {
     @Test func aWorkerNeverRunsTwoRequestsAtOnceAcrossGateways() async throws {
@@ -166,8 +168,9 @@ struct SharedWorkerTests {
                 let servedMeanwhile = server.double.recorder.stats.ttsRequests - before
                 // Without the board's hand-off gateway A would take the worker back each time it frees it and this
                 // request would wait for the whole backlog (20 x 100 ms).
-                #expect(servedMeanwhile <= 3, "\(servedMeanwhile) of the backlog went first")
-                #expect(waited < .milliseconds(900), "\(waited)")
+                // (18 of 20 and 2 s without it, measured.) A loaded machine slows the hand-off: a little room.
+                #expect(servedMeanwhile <= 4, "\(servedMeanwhile) of the backlog went first")
+                #expect(waited < .milliseconds(1200), "\(waited)")
                 #expect(try await flood.value == Array(repeating: 200, count: 20))
                 #expect(server.double.recorder.stats.maxOverlap == 1)
             }
@@ -234,6 +237,63 @@ extension SharedWorkerTests {
             #expect(try await a.synthesize(.synthesis(text: "After the lost claim.")).status == 200)
             let waited = ContinuousClock.now - started
             #expect(waited > .seconds(1) && waited < .seconds(7), "\(waited)")
+        }
+        await server.stop()
+    }
+}
+
+extension SharedWorkerTests {
+    /// Two voices with their own weights, one worker, requests through two gateways in turn: each request runs with
+    /// its voice's weights, though the other gateway switched them in between. Draining through one gateway drains
+    /// for both, and the workers list says which gateway runs what.
+    @Test func weightsDrainAndHoldersAreShared() async throws {
+        let url = try await PostgresServer.shared().makeDatabase()
+        let refs = TestGateway.makeDataDir()
+        defer { try? FileManager.default.removeItem(atPath: refs) }
+        var options = SovitsDoubleOptions()
+        options.inferenceDelay = .milliseconds(20)
+        let server = try await SovitsDoubleServer.start(SovitsDouble(options: options))
+        try await TestGateway.run(upstream: .url(server.url), env: ["STORE_URL": url, "GATEWAY_NAME": "gw-a", "SOVITS_REF_DIR": refs]) { a in
+            try await TestGateway.run(upstream: .url(server.url), env: ["STORE_URL": url, "GATEWAY_NAME": "gw-b", "SOVITS_REF_DIR": refs]) { b in
+                for name in ["alice", "bob"] {
+                    let r = try await a.makeVoice(name, extra: ["gpt_weights": "GPT_weights_v2/\(name).ckpt", "sovits_weights": "SoVITS_weights_v2/\(name).pth"])
+                    try #require(r.status == 201)
+                }
+                for i in 0..<8 {
+                    let voice = i % 2 == 0 ? "alice" : "bob"
+                    var form = Multipart()
+                    form.field("text", "\(voice) line \(i).")
+                    form.field("voice", voice)
+                    // gw-a always says alice, gw-b bob: each one's own idea of what is loaded is always stale.
+                    #expect(try await (i % 2 == 0 ? a : b).synthesize(form).status == 200)
+                }
+                let stats = server.double.recorder.stats
+                let mismatched = zip(stats.bodies, stats.weightsPerRequest).filter { body, weights in
+                    let voice = (body["text"]?.string ?? "").hasPrefix("alice") ? "alice" : "bob"
+                    return weights != "GPT_weights_v2/\(voice).ckpt + SoVITS_weights_v2/\(voice).pth"
+                }
+                #expect(mismatched.count == 0, "requests ran with another voice's weights")
+                #expect(stats.violations.isEmpty, "\(stats.violations)")
+
+                // Who runs what, while a request is held on the worker through gw-b.
+                let held = Task { try await b.synthesize(.synthesis(text: "Held. [hold]")).status }
+                #expect(await eventually { server.double.recorder.stats.running == 1 })
+                #expect(await eventually {
+                    let workers = (try? await a.request(.GET, "/api/v1/workers").json["workers"] as? [[String: Any]]) ?? []
+                    return workers.first?["gateways"] as? [String] == ["gw-b"]
+                })
+                server.double.hold.release()
+                #expect(try await held.value == 200)
+
+                // Drained through gw-a: gw-b's queue stops sending there too, and resumes with it.
+                let worker = a.gateway.pool.workers[0].name
+                #expect(try await a.request(.POST, "/api/v1/workers/\(worker)/drain").status == 200)
+                #expect(await eventually { b.gateway.pool.workers[0].snapshot.draining })
+                #expect(try await b.synthesize(.synthesis(text: "Nobody takes this.")).errorCode == "workers_draining")
+                #expect(try await a.request(.POST, "/api/v1/workers/\(worker)/resume").status == 200)
+                #expect(await eventually { !b.gateway.pool.workers[0].snapshot.draining })
+                #expect(try await b.synthesize(.synthesis(text: "Back.")).status == 200)
+            }
         }
         await server.stop()
     }

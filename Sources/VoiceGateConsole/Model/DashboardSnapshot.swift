@@ -23,6 +23,8 @@ public struct DashboardSnapshot: Sendable {
     public var workers: [Worker.Snapshot]
     /// The gateways sharing the store, and which one this is, for the gateways view.
     public var gateways: [GatewayPresence] = []
+    /// The gateways running requests on each worker, by worker name, for the workers view.
+    public var workerHolders: [String: [String]] = [:]
     public var gatewayName = ""
 
     public struct KeyRow: Sendable, Equatable {
@@ -70,6 +72,9 @@ public struct DashboardSnapshot: Sendable {
                                          keys: keys, workers: view == .workers ? gateway.pool.snapshots : [])
         snapshot.gatewayName = gateway.config.gatewayName
         if view == .gateways { snapshot.gateways = gateway.roster.gateways }
+        if view == .workers {
+            snapshot.workerHolders = Dictionary(uniqueKeysWithValues: gateway.pool.workers.map { ($0.name, gateway.holders(of: $0)) })
+        }
         return snapshot
     }
 }

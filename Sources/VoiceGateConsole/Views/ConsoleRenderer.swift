@@ -47,7 +47,7 @@ public struct ConsoleRenderer {
         if state.coversForm {
             // Their columns need the width: they cover the form too, which comes back with Tab.
             if state.view == .workers {
-                WorkersPane().render(state, snapshot.workers, in: body, on: canvas, now: now)
+                WorkersPane().render(state, snapshot.workers, holders: snapshot.workerHolders, in: body, on: canvas, now: now)
             } else {
                 GatewaysPane().render(state, snapshot.gateways, this: snapshot.gatewayName, in: body, on: canvas, now: now)
             }

@@ -25,7 +25,7 @@ struct WorkersPane {
     }
 
     /// The selected worker in words: where it is, and why it is down or what it is doing.
-    static func detail(_ w: Worker.Snapshot) -> String {
+    static func detail(_ w: Worker.Snapshot, holders: [String] = []) -> String {
         let clock = DateFormatter()
         clock.dateFormat = "HH:mm:ss"
         var text = w.name + ": "
@@ -36,12 +36,13 @@ struct WorkersPane {
         } else if let checked = w.lastChecked {
             text += "probed \(clock.string(from: checked)), busy \(DecimalText.format(w.busySeconds, places: 1)) s in all"
         }
+        if !holders.isEmpty { text += " · running for \(holders.joined(separator: ", "))" }
         text += " · \(w.url)"
         if !w.tags.isEmpty { text += " [\(w.tags.joined(separator: ", "))]" }
         return text
     }
 
-    func render(_ state: ConsoleState, _ workers: [Worker.Snapshot], in r: Rect, on canvas: Canvas, now: Date) {
+    func render(_ state: ConsoleState, _ workers: [Worker.Snapshot], holders: [String: [String]] = [:], in r: Rect, on canvas: Canvas, now: Date) {
         let inner = r.inner
         Box.draw(canvas, r, title: "Workers (\(workers.count))  w: log", focused: state.focus == .log, ascii: state.ascii)
         guard inner.height > 0 else { return }
@@ -68,7 +69,8 @@ struct WorkersPane {
             canvas.put(inner.x, top + i - first, TextWidth.pad(line(table[i + 1]), to: inner.width), style: style, maxWidth: inner.width)
         }
         if inner.height >= 2, workers.indices.contains(selected) {
-            canvas.put(inner.x, inner.y + inner.height - 1, Self.detail(workers[selected]), style: .dim, maxWidth: inner.width)
+            canvas.put(inner.x, inner.y + inner.height - 1, Self.detail(workers[selected], holders: holders[workers[selected].name] ?? []),
+                       style: .dim, maxWidth: inner.width)
         }
     }
 }

@@ -30,7 +30,9 @@ extension Gateway {
             .addRoutes(to: api)
         VoicesController(voices: voices, limits: limits).addRoutes(to: api)
         KeysController(administration: keyAdministration, meter: meter).addRoutes(to: api)
-        WorkersController(pool: pool).addRoutes(to: api)
+        WorkersController(pool: pool, setDraining: { [self] in try await self.setDraining($0, $1) },
+                          holders: { [self] in self.holders(of: $0) })
+            .addRoutes(to: api)
         GatewaysController(store: database, name: config.gatewayName).addRoutes(to: api)
         HistoryController(store: database, flush: { [storeSync] in await storeSync.sync() }).addRoutes(to: api)
         // OpenAI's paths are fixed (clients append /audio/speech to a base URL ending in /v1), whatever API_V1_PREFIX says.

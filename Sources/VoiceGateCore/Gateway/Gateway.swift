@@ -120,6 +120,20 @@ public final class Gateway: Sendable {
                               roster: roster, logger: logger)
     }
 
+    /// Drains (or resumes) a worker here and, with shared workers, for every gateway.
+    @discardableResult
+    public func setDraining(_ name: String, _ draining: Bool) async throws -> Worker.Snapshot? {
+        guard let snapshot = draining ? pool.drain(name) : pool.resume(name) else { return nil }
+        try await board?.setDraining(name, draining)
+        return snapshot
+    }
+
+    /// The gateways running requests on a worker now (shared workers; this one's name alone otherwise).
+    public func holders(of worker: Worker) -> [String] {
+        if let board { return board.holders(of: worker.name) }
+        return worker.snapshot.current.isEmpty ? [] : [config.gatewayName]
+    }
+
     public var isEmbedded: Bool { pool.workers[0].engine is EspeakEngine }
 
     /// The short sample reference voice shipped in `assets/` (espeak-ng, 3.6 s).

@@ -4,6 +4,10 @@ import Hummingbird
 /// The admin workers API under the prefix: `GET workers`, `POST workers/{name}/drain`, `POST workers/{name}/resume`.
 struct WorkersController {
     let pool: WorkerPool
+    /// Drains or resumes here and, with shared workers, for every gateway.
+    let setDraining: @Sendable (String, Bool) async throws -> Worker.Snapshot?
+    /// The gateways running requests on a worker.
+    let holders: @Sendable (Worker) -> [String]
 
     struct RunningJSON: Encodable {
         let key: String
@@ -27,6 +31,8 @@ struct WorkersController {
         let gpt_weights: String?
         let sovits_weights: String?
         let running: [RunningJSON]
+        /// The gateways running requests on it now (several when the gateways share their workers).
+        let gateways: [String]
         let done: Int
         let failed: Int
         let switches: Int
@@ -43,18 +49,18 @@ struct WorkersController {
         group.get("workers") { _, context -> WorkerList in
             _ = try context.requireAdmin()
             let formatter = ISO8601DateFormatter()
-            return WorkerList(workers: pool.snapshots.map { Self.json($0, formatter) }, policy: pool.queue.policy.rawValue,
-                              waiting: pool.queue.snapshot.waiting)
+            return WorkerList(workers: pool.workers.map { Self.json($0.snapshot, formatter, gateways: holders($0)) },
+                              policy: pool.queue.policy.rawValue, waiting: pool.queue.snapshot.waiting)
         }
         group.post("workers/{name}/drain") { _, context -> WorkerJSON in
             _ = try context.requireAdmin()
-            guard let worker = pool.drain(try Self.name(context)) else { throw Self.notFound }
-            return Self.json(worker, ISO8601DateFormatter())
+            guard let worker = try await setDraining(try Self.name(context), true) else { throw Self.notFound }
+            return Self.json(worker, ISO8601DateFormatter(), gateways: [])
         }
         group.post("workers/{name}/resume") { _, context -> WorkerJSON in
             _ = try context.requireAdmin()
-            guard let worker = pool.resume(try Self.name(context)) else { throw Self.notFound }
-            return Self.json(worker, ISO8601DateFormatter())
+            guard let worker = try await setDraining(try Self.name(context), false) else { throw Self.notFound }
+            return Self.json(worker, ISO8601DateFormatter(), gateways: [])
         }
     }
 
@@ -65,7 +71,7 @@ struct WorkersController {
         return name
     }
 
-    static func json(_ w: Worker.Snapshot, _ formatter: ISO8601DateFormatter) -> WorkerJSON {
+    static func json(_ w: Worker.Snapshot, _ formatter: ISO8601DateFormatter, gateways: [String]) -> WorkerJSON {
         var reason: String?
         if case .down(let why) = w.health { reason = why }
         let now = Date()
@@ -76,6 +82,7 @@ struct WorkersController {
             down_since: w.downSince.map { formatter.string(from: $0) }, last_checked: w.lastChecked.map { formatter.string(from: $0) },
             draining: w.draining, gpt_weights: w.loaded?.gpt, sovits_weights: w.loaded?.sovits,
             running: w.current.map { RunningJSON(key: $0.key, voice: $0.voice, elapsed_seconds: (now.timeIntervalSince($0.started) * 1000).rounded() / 1000) },
+            gateways: gateways,
             done: w.done, failed: w.failed, switches: w.switches, busy_seconds: (w.busySeconds * 1000).rounded() / 1000)
     }
 }

@@ -280,9 +280,10 @@ public final class FairQueue: Sendable {
         state = Mutex(State(slots: slots.map { Slot(capacity: $0.capacity, loaded: $0.weights) }, switchEstimate: switchEstimate))
     }
 
-    /// How long a freed worker is offered to another gateway's waiter before this gateway's own may take it: a
-    /// notification and a claim take a few milliseconds.
-    static let handoff: Duration = .milliseconds(25)
+    /// How long a freed worker is offered to another gateway's waiter at most before this gateway's own may take
+    /// it: a notification, a look at the board and a claim take a few milliseconds, more on a loaded machine. The
+    /// offer ends as soon as the board shows the worker taken or nobody else waiting.
+    static let handoff: Duration = .milliseconds(100)
 
     /// One worker running `maxConcurrency` at once.
     public convenience init(maxConcurrency: Int, maxWaiting: Int) {
@@ -411,7 +412,10 @@ public final class FairQueue: Sendable {
     /// What the other gateways sharing the workers hold and whether they wait (`WorkerLeaseBoard`).
     public func setShared(elsewhere: [Int], othersWaiting: Bool) {
         update { s in
-            for (slot, held) in elsewhere.enumerated() where slot < s.slots.count { s.slots[slot].elsewhere = held }
+            for (slot, held) in elsewhere.enumerated() where slot < s.slots.count {
+                s.slots[slot].elsewhere = held
+                if held > 0 || !othersWaiting { s.slots[slot].handoffUntil = nil }
+            }
             s.othersWaiting = othersWaiting
         }
     }

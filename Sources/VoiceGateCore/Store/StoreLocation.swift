@@ -67,6 +67,8 @@ public enum StoreLocation: Sendable, Equatable {
                 for c in [reader, writer] {
                     try await c.raw("PRAGMA journal_mode=WAL").run()
                     try await c.raw("PRAGMA synchronous=NORMAL").run()
+                    // Another process's write (the CLI, a second gateway on the file) is waited for, not an error.
+                    try await c.raw("PRAGMA busy_timeout=5000").run()
                 }
                 let store = SQLGatewayStore(backend: SQLiteBackend(reader: reader, writer: writer, onClose: close))
                 try await store.migrate()

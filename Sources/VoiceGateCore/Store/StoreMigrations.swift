@@ -114,6 +114,13 @@ enum StoreMigrations {
                 .column("expires_at", type: .bigint, .notNull)
                 .primaryKey(["worker", "place"])
                 .run()
+            // What every gateway must agree on about a worker: the weights it has loaded, whether it is drained.
+            try await db.create(table: "worker_state").ifNotExists()
+                .column("worker", type: .text, .primaryKey(autoIncrement: false))
+                .column("gpt_weights", type: .text)
+                .column("sovits_weights", type: .text)
+                .column("draining", type: boolean, .notNull)
+                .run()
         },
     ]
 

@@ -57,12 +57,33 @@ public final class SynthesisService: Sendable {
                 }
                 shared = .init(board: board, place: claimed, request: id)
             }
+            // With shared workers another gateway may have switched this one's weights since the queue looked.
+            var switchTo = place.switchTo
+            if let board, let want = weights {
+                let loaded: ModelWeights?
+                do { loaded = try await board.weights(of: worker) } catch {
+                    WorkerLease(worker: worker, place: place, job: worker.begin(key: lane, voice: request.voice), shared: shared).release(.abandoned)
+                    throw GatewayError.storeUnavailable(error)
+                }
+                if loaded == want, switchTo != nil {
+                    place.switched(true)
+                    switchTo = nil
+                } else if loaded != want {
+                    switchTo = want
+                }
+            }
             let started = ContinuousClock.now
             trace?.update { $0.queueWait = (started - queued).seconds; $0.worker = worker.name }
             let lease = WorkerLease(worker: worker, place: place, job: worker.begin(key: lane, voice: request.voice), shared: shared)
             do {
-                if let weights = place.switchTo {
-                    try await pool.switchWeights(worker, lease: place, to: weights, timeout: timeout)
+                if let weights = switchTo {
+                    do {
+                        try await pool.switchWeights(worker, lease: place, to: weights, timeout: timeout)
+                        try await board?.noteWeights(weights, on: worker)
+                    } catch {
+                        try? await board?.noteWeights(nil, on: worker)
+                        throw error
+                    }
                 }
                 let reader = try await worker.engine.synthesize(request, timeout: timeout)
                 let (header, contentLength) = try await Self.readHeader(reader, streaming: request.stream)

@@ -80,8 +80,8 @@ final class ConsoleApp: @unchecked Sendable {
             case .redraw: session.redrawAll()
             case .synthesize: start(state.form, &state)
             case .cancel: synthesis?.cancel()
-            case .drain(let name): gateway.pool.drain(name)
-            case .resume(let name): gateway.pool.resume(name)
+            case .drain(let name): Task { try? await gateway.setDraining(name, true) }
+            case .resume(let name): Task { try? await gateway.setDraining(name, false) }
             case .none: break
             }
         }

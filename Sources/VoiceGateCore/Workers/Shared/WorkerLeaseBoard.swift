@@ -33,6 +33,38 @@ public final class WorkerLeaseBoard: Service, Sendable {
     /// Requests of this gateway that hold or are claiming a place: only their leases are renewed, and any other
     /// lease in this gateway's name (a claim whose answer never came back) is removed.
     private let active = Mutex<Set<String>>([])
+    /// Which gateways hold each worker, as last read (this one included), for `GET workers` and the console.
+    private let holders = Mutex<[String: [String]]>([:])
+
+    public func holders(of worker: String) -> [String] { holders.withLock { $0[worker] ?? [] } }
+
+    /// The weights `worker` has loaded as the gateways last recorded them (read after claiming it: another gateway
+    /// may have switched them since this one's queue last looked).
+    func weights(of worker: Worker) async throws -> ModelWeights? {
+        let row = try await backend.db.select().columns("gpt_weights", "sovits_weights").from("worker_state")
+            .where("worker", .equal, worker.name).first()
+        guard let row else { return nil }
+        return ModelWeights.pair(gpt: try row.decode(column: "gpt_weights", as: String?.self),
+                                 sovits: try row.decode(column: "sovits_weights", as: String?.self))
+    }
+
+    /// After a switch made under this gateway's lease (nil: failed, unknown now).
+    func noteWeights(_ weights: ModelWeights?, on worker: Worker) async throws {
+        try await backend.db.raw("""
+            INSERT INTO worker_state (worker, gpt_weights, sovits_weights, draining)
+            VALUES (\(bind: worker.name), \(bind: weights?.gpt), \(bind: weights?.sovits), FALSE)
+            ON CONFLICT (worker) DO UPDATE SET gpt_weights = excluded.gpt_weights, sovits_weights = excluded.sovits_weights
+            """).run()
+    }
+
+    /// Drained or resumed through any gateway: every gateway's queue follows at its next look.
+    public func setDraining(_ worker: String, _ draining: Bool) async throws {
+        try await backend.db.raw("""
+            INSERT INTO worker_state (worker, draining) VALUES (\(bind: worker), \(bind: draining))
+            ON CONFLICT (worker) DO UPDATE SET draining = excluded.draining
+            """).run()
+        try await backend.db.raw("SELECT pg_notify('\(unsafeRaw: Self.channel)', 'drain')").run()
+    }
 
     init(backend: PostgresBackend, gateway: String, pool: WorkerPool, logger: Logger) {
         self.backend = backend
@@ -160,14 +192,26 @@ public final class WorkerLeaseBoard: Service, Sendable {
         published.withLock { $0 = waiting > 0 }
     }
 
-    /// What the others hold now, and whether any of them waits.
+    /// What the others hold now, whether any of them waits, and each worker's shared state.
     private func read() async throws {
         let rows = try await backend.db.raw("""
-            SELECT worker, CAST(COUNT(*) AS BIGINT) AS held FROM worker_leases
-            WHERE gateway <> \(bind: gateway) AND expires_at >= \(unsafeRaw: Self.nowMillis) GROUP BY worker
+            SELECT worker, gateway FROM worker_leases WHERE expires_at >= \(unsafeRaw: Self.nowMillis) ORDER BY gateway
             """).all()
         var held: [String: Int] = [:]
-        for row in rows { held[try row.decode(column: "worker", as: String.self)] = try row.decode(column: "held", as: Int.self) }
+        var byWorker: [String: [String]] = [:]
+        for row in rows {
+            let (worker, holder) = (try row.decode(column: "worker", as: String.self), try row.decode(column: "gateway", as: String.self))
+            byWorker[worker, default: []].append(holder)
+            if holder != gateway { held[worker, default: 0] += 1 }
+        }
+        holders.withLock { $0 = byWorker }
+        for row in try await backend.db.select().columns("worker", "draining").from("worker_state").all() {
+            let name = try row.decode(column: "worker", as: String.self)
+            let draining = try row.decode(column: "draining", as: Bool.self)
+            if let worker = pool.worker(named: name), worker.snapshot.draining != draining {
+                _ = draining ? pool.drain(name) : pool.resume(name)
+            }
+        }
         let fresh = SQLGatewayStore.millis(Date().addingTimeInterval(-GatewayPresence.staleAfter))
         let waiting = try await backend.db.raw("""
             SELECT CAST(COUNT(*) AS BIGINT) AS n FROM gateways WHERE name <> \(bind: gateway) AND waiting > 0 AND seen_at >= \(bind: fresh)
