@@ -10,15 +10,20 @@ import VoiceGateCore
 /// The worker pool's benchmark: 1, 2 and 4 api_v2 doubles (200 ms inference each) behind one in-process gateway,
 /// 32 clients keeping a backlog. Reports throughput against N times one worker's (same run, same gateway), the idle
 /// gap each double sees between one request's end and the next one's start, and weight switches for a two-voice
-/// workload with affinity against round-robin.
+/// workload with affinity against round-robin. With `--gateways N --store-url postgres://...` each round also runs N
+/// gateways sharing the doubles through PostgreSQL (the clients spread over them), beside the one gateway.
 ///
-///     swift run -c release pool-bench [--rounds 3] [--seconds 10] [--clients 32] [--inference-ms 200]
+///     swift run -c release pool-bench [--rounds 3] [--seconds 10] [--clients 32] [--inference-ms 200] [--workers 1,2,4]
+///                                     [--gateways 2 --store-url postgres://USER:PASSWORD@HOST:PORT/DB] [--no-switches]
 struct Options {
     var rounds = 3
     var seconds = 10.0
     var clients = 32
     var inferenceMs = 200
     var workers = [1, 2, 4]
+    var gateways = 1
+    var storeURL: String?
+    var switches = true
 
     init(_ args: [String]) {
         var i = 0
@@ -30,6 +35,9 @@ struct Options {
             case "--clients": clients = Int(next()) ?? clients
             case "--inference-ms": inferenceMs = Int(next()) ?? inferenceMs
             case "--workers": workers = next().split(separator: ",").compactMap { Int($0) }
+            case "--gateways": gateways = Int(next()) ?? gateways
+            case "--store-url": storeURL = next()
+            case "--no-switches": switches = false
             default: FileHandle.standardError.write(Data("unknown option \(args[i])\n".utf8)); exit(2)
             }
             i += 1
@@ -89,7 +97,8 @@ struct Measured {
 
 /// One gateway in front of `count` doubles; `voices` > 0 makes that many voices with their own weights and spreads
 /// the requests over them.
-func measure(workers count: Int, policy: String = "affinity", voices: Int = 0) async throws -> Measured {
+func measure(workers count: Int, policy: String = "affinity", voices: Int = 0, gateways gatewayCount: Int = 1,
+             store: String? = nil) async throws -> Measured {
     var doubleOptions = SovitsDoubleOptions()
     doubleOptions.inferenceDelay = .milliseconds(options.inferenceMs)
     doubleOptions.silentOutput = true
@@ -97,23 +106,34 @@ func measure(workers count: Int, policy: String = "affinity", voices: Int = 0) a
     for _ in 0..<count { servers.append(try await .start(SovitsDouble(options: doubleOptions))) }
     let data = NSTemporaryDirectory() + "pool-bench-" + UUID().uuidString
     defer { try? FileManager.default.removeItem(atPath: data) }
-    let vars = ["API_KEY": apiKey, "PORT": "0", "DATA_DIR": data, "SOVITS_WORKERS": servers.map(\.url).joined(separator: ","),
-                "QUEUE_MAX": "10000", "QUEUE_TIMEOUT": "600", "WORKER_POLICY": policy, "LOG_LEVEL": "error", "HEALTH_INTERVAL": "5"]
-    let gateway = try await Gateway(config: try GatewayConfig.from(vars), logger: quiet)
-    let (ports, portSink) = AsyncStream<Int>.makeStream()
-    let app = gateway.makeApplication { portSink.yield($0.localAddress!.port!); portSink.finish() }
-    let group = ServiceGroup(configuration: .init(services: gateway.backgroundServices + [app], logger: quiet))
-    let running = Task { try await group.run() }
-    var port = 0
-    for await p in ports { port = p }
-    let base = "http://127.0.0.1:\(port)"
+    var gateways: [Gateway] = []
+    var groups: [ServiceGroup] = []
+    var runs: [Task<Void, any Error>] = []
+    var bases: [String] = []
+    for g in 0..<gatewayCount {
+        var vars = ["API_KEY": apiKey, "PORT": "0", "DATA_DIR": data + "/g\(g)", "SOVITS_REF_DIR": data + "/refs",
+                    "SOVITS_WORKERS": servers.map(\.url).joined(separator: ","), "GATEWAY_NAME": "bench-\(g)",
+                    "QUEUE_MAX": "10000", "QUEUE_TIMEOUT": "600", "WORKER_POLICY": policy, "LOG_LEVEL": "error", "HEALTH_INTERVAL": "5"]
+        if let store { vars["STORE_URL"] = store }
+        let gateway = try await Gateway(config: try GatewayConfig.from(vars), logger: quiet)
+        let (ports, portSink) = AsyncStream<Int>.makeStream()
+        let app = gateway.makeApplication { portSink.yield($0.localAddress!.port!); portSink.finish() }
+        let group = ServiceGroup(configuration: .init(services: gateway.backgroundServices + [app], logger: quiet))
+        runs.append(Task { try await group.run() })
+        var port = 0
+        for await p in ports { port = p }
+        gateways.append(gateway)
+        groups.append(group)
+        bases.append("http://127.0.0.1:\(port)")
+    }
+    let base = bases[0]
 
     var configuration = HTTPClient.Configuration()
     configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 128)
     let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     let ref = reference()
 
-    let post: @Sendable (String, String, ByteBuffer) async throws -> Int = { path, contentType, body in
+    let post: @Sendable (String, String, ByteBuffer, String) async throws -> Int = { path, contentType, body, base in
         var request = HTTPClientRequest(url: base + path)
         request.method = .POST
         request.headers.add(name: "X-API-Key", value: apiKey)
@@ -128,12 +148,12 @@ func measure(workers count: Int, policy: String = "affinity", voices: Int = 0) a
     for name in names {
         let (type, body) = multipart([("name", name), ("prompt_text", "A tone for a benchmark."), ("gpt_weights", "GPT_weights_v2/\(name).ckpt"),
                                       ("sovits_weights", "SoVITS_weights_v2/\(name).pth")], file: ref)
-        guard try await post("/api/v1/voices", type, body) == 201 else { fatalError("could not save \(name)") }
+        guard try await post("/api/v1/voices", type, body, base) == 201 else { fatalError("could not save \(name)") }
     }
 
     let tally = Tally()
     let clients = (0..<options.clients).map { index in
-        Task {
+        Task { [bases] in
             var generator = SystemRandomNumberGenerator()
             var n = 0
             while !tally.stop.load(ordering: .relaxed) {
@@ -147,7 +167,7 @@ func measure(workers count: Int, policy: String = "affinity", voices: Int = 0) a
                     file = nil
                 }
                 let (type, body) = multipart(fields, file: file)
-                let status = (try? await post("/api/v1/voice/synthesize", type, body)) ?? 0
+                let status = (try? await post("/api/v1/voice/synthesize", type, body, bases[index % bases.count])) ?? 0
                 if tally.counting.load(ordering: .relaxed) {
                     if status == 200 { tally.done.add(1, ordering: .relaxed) } else { tally.errors.add(1, ordering: .relaxed) }
                 }
@@ -158,7 +178,7 @@ func measure(workers count: Int, policy: String = "affinity", voices: Int = 0) a
     // Warm-up: connections open, the reference stored, every worker busy with a backlog behind it.
     try await Task.sleep(for: .seconds(2))
     for s in servers { s.double.recorder.reset() }
-    let switchesBefore = gateway.pool.queue.switches
+    let switchesBefore = gateways.reduce(0) { $0 + $1.pool.queue.switches }
     tally.counting.store(true, ordering: .relaxed)
     let started = ContinuousClock.now
     try await Task.sleep(for: .seconds(options.seconds))
@@ -166,15 +186,15 @@ func measure(workers count: Int, policy: String = "affinity", voices: Int = 0) a
     let elapsed = (ContinuousClock.now - started).seconds
     // The gaps inside the window, while the backlog stood (the clients keep it until they stop).
     let gaps = servers.flatMap { $0.double.recorder.stats.idleGaps }
-    let switches = gateway.pool.queue.switches - switchesBefore
+    let switches = gateways.reduce(0) { $0 + $1.pool.queue.switches } - switchesBefore
     let violations = servers.flatMap { $0.double.recorder.stats.violations } + servers.compactMap {
         $0.double.recorder.stats.maxOverlap > 1 ? "overlap \($0.double.recorder.stats.maxOverlap)" : nil
     }
     tally.stop.store(true, ordering: .relaxed)
     for c in clients { await c.value }
     try await client.shutdown()
-    await group.triggerGracefulShutdown()
-    _ = try? await running.value
+    for group in groups { await group.triggerGracefulShutdown() }
+    for run in runs { _ = try? await run.value }
     for s in servers { await s.stop() }
     if !violations.isEmpty { fatalError("the doubles saw \(violations)") }
     return Measured(throughput: Double(tally.done.load(ordering: .relaxed)) / elapsed, gaps: gaps, requests: tally.done.load(ordering: .relaxed),
@@ -233,7 +253,11 @@ print("pool-bench: \(options.clients) clients, \(options.inferenceMs) ms inferen
       + "median of \(options.rounds) rounds (rounds alternate the worker counts)")
 var throughput: [Int: [Double]] = [:]
 var gaps: [Int: [Double]] = [:]
+var sharedThroughput: [Int: [Double]] = [:]
+var sharedGaps: [Int: [Double]] = [:]
 var errors = 0
+let shared = options.gateways > 1 ? options.storeURL : nil
+if options.gateways > 1 && shared == nil { FileHandle.standardError.write(Data("--gateways needs --store-url postgres://...\n".utf8)); exit(2) }
 for round in 1...options.rounds {
     for n in options.workers {
         let m = try await measure(workers: n)
@@ -242,6 +266,14 @@ for round in 1...options.rounds {
         errors += m.errors
         print(String(format: "  round %d, %d worker(s): %.2f req/s, %d requests, idle gap p50 %@ ms p99 %@ ms",
                      round, n, m.throughput, m.requests, ms(percentile(m.gaps, 50)), ms(percentile(m.gaps, 99))))
+        if let shared {
+            let s = try await measure(workers: n, gateways: options.gateways, store: shared)
+            sharedThroughput[n, default: []].append(s.throughput)
+            sharedGaps[n, default: []] += s.gaps
+            errors += s.errors
+            print(String(format: "  round %d, %d worker(s), %d gateways on PostgreSQL: %.2f req/s, %d requests, idle gap p50 %@ ms p99 %@ ms",
+                         round, n, options.gateways, s.throughput, s.requests, ms(percentile(s.gaps, 50)), ms(percentile(s.gaps, 99))))
+        }
     }
 }
 var floor: [Double] = []
@@ -257,8 +289,20 @@ for n in options.workers {
 }
 print(String(format: " direct  (one client, the gateway's JSON straight to a double, the next request when the answer is read):  %@ / %@ / %@",
              ms(percentile(floor, 50)), ms(percentile(floor, 99)), ms(floor.max() ?? .nan)))
+if shared != nil {
+    print("\n\(options.gateways) gateways sharing the doubles through PostgreSQL, the clients spread over them:")
+    print("workers  req/s (median)  vs N x one worker (one gateway's)  idle gap p50 / p99 / max (ms)  p99 against one gateway's")
+    for n in options.workers {
+        let t = median(sharedThroughput[n] ?? [])
+        let g = sharedGaps[n] ?? []
+        let single = gaps[n] ?? []
+        print(String(format: "%7d  %14.2f  %33.3f  %@ / %@ / %@  %+.3f ms", n, t, t / (Double(n) * one),
+                     ms(percentile(g, 50)), ms(percentile(g, 99)), ms(g.max() ?? .nan), (percentile(g, 99) - percentile(single, 99)) * 1000))
+    }
+}
 if errors > 0 { print("errors: \(errors) requests did not answer 200") }
 
+if !options.switches { exit(errors > 0 ? 1 : 0) }
 print("\ntwo voices with their own weights, 2 workers, requests spread at random between them:")
 for policy in ["affinity", "round-robin"] {
     var switches: [Double] = []
