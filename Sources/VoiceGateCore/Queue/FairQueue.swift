@@ -268,6 +268,8 @@ public final class FairQueue: Sendable {
 
     public let maxWaiting: Int
     public let policy: Policy
+    /// Told when a request has to wait (the lease board, so that other gateways hear of it at once).
+    private let waitingHook = Mutex<(@Sendable () -> Void)?>(nil)
     /// How often a waiter may be passed over by later ones whose weights are loaded on a free worker.
     static let maxSkips = 4
     private let state: Mutex<State>
@@ -360,6 +362,7 @@ public final class FairQueue: Sendable {
                 }
                 switch outcome {
                 case .queued(let placed):
+                    if placed.stillWaiting { waitingHook.withLock { $0 }?() }
                     resume(placed)
                     if Task.isCancelled { remove(id, with: CancellationError()) }
                 case .rejected(let error): continuation.resume(throwing: error)
@@ -376,6 +379,8 @@ public final class FairQueue: Sendable {
     private struct Placed {
         var grants: [(CheckedContinuation<Grant, any Error>, Grant)] = []
         var wake: ContinuousClock.Instant?
+        /// Requests still wait after it.
+        var stillWaiting = false
     }
 
     /// Every placement possible now; the caller resumes the continuations outside the lock.
@@ -383,6 +388,7 @@ public final class FairQueue: Sendable {
         var placed = Placed()
         s.wantWake = nil
         while s.waiting > 0, let next = s.placeOne(policy: policy, maxSkips: maxSkips) { placed.grants.append(next) }
+        placed.stillWaiting = s.waiting > 0
         if s.waiting > 0, let want = s.wantWake, s.scheduledWake.map({ want < $0 }) ?? true {
             s.scheduledWake = want
             placed.wake = want
@@ -408,6 +414,8 @@ public final class FairQueue: Sendable {
         }
         resume(placed)
     }
+
+    func onWaiting(_ hook: @escaping @Sendable () -> Void) { waitingHook.withLock { $0 = hook } }
 
     /// What the other gateways sharing the workers hold and whether they wait (`WorkerLeaseBoard`).
     public func setShared(elsewhere: [Int], othersWaiting: Bool) {

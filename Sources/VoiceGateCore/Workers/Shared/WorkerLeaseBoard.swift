@@ -71,6 +71,8 @@ public final class WorkerLeaseBoard: Service, Sendable {
         self.gateway = gateway
         self.pool = pool
         self.logger = logger
+        // A request that has to wait is told to the other gateways at once, not at the next look.
+        pool.queue.onWaiting { [wake] in wake.continuation.yield() }
     }
 
     /// A place on `worker` for one request, or nil when other gateways hold every place.
