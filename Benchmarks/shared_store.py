@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""What sharing the store costs a request: the same gateway, the same work, three stores.
+"""What sharing the store costs a request: the same gateway, the same work, on SQLite and on PostgreSQL.
 
 A saved voice (no upload: the gateway's own work dominates) synthesized by a fast GPT-SoVITS double
 (SOVITS_MAX_CONCURRENCY=256), 16 connections, in rounds of wrk that take turns so that the machine's noise falls on all:
-  sqlite     the embedded default: limits counted in memory, history written in batches
-  pg         STORE_URL=postgres://, a key without limits: the same as sqlite but for the batches' database
-  pg-limits  a key with requests_per_minute and characters_per_day: each admission counts the minute (one transaction
-             of four statements) and charges the characters (one conditional upsert) in PostgreSQL
+  sqlite       the embedded default: limits counted in memory, history written in batches
+  pg           STORE_URL=postgres://, WORKERS_SHARED=false, a key without limits: the same as sqlite but for the
+               batches' database
+  pg-limits    the same with a key with requests_per_minute and characters_per_day: each admission counts the minute
+               (one transaction of four statements) and charges the characters (one conditional upsert) in PostgreSQL
+  pg-workers   STORE_URL=postgres://, WORKERS_SHARED=true, no limits: each request claims its place on the worker in
+               PostgreSQL and gives it back (two statements and a NOTIFY)
 Medians of the rounds, and each against sqlite's.
 
     python3 Benchmarks/shared_store.py [--rounds 5] [--seconds 10] [--connections 16]
@@ -64,16 +67,18 @@ def main():
     admin = "bench-" + uuid.uuid4().hex
     gateways, bodies = {}, {}
     try:
-        for name, store in [("sqlite", None), ("pg", pg.database("bench_pg")), ("pg-limits", pg.database("bench_limits"))]:
+        for name, store in [("sqlite", None), ("pg", pg.database("bench_pg")), ("pg-limits", pg.database("bench_limits")),
+                            ("pg-workers", pg.database("bench_workers"))]:
             port, data = free_port(), os.path.join(work, name)
             env = dict(os.environ, API_KEY=admin, SOVITS_BASE_URL=f"http://127.0.0.1:{upstream}", PORT=str(port), DATA_DIR=data,
                        SOVITS_MAX_CONCURRENCY="256", QUEUE_MAX="1000", LOG_LEVEL="warning", GATEWAY_NAME=name)
             if store:
                 env["STORE_URL"] = store
+                env["WORKERS_SHARED"] = "true" if name == "pg-workers" else "false"
             gateways[name] = subprocess.Popen([binary, "--server"], env=env, stdout=subprocess.DEVNULL,
                                               stderr=open(os.path.join(work, f"{name}.log"), "w"))
             wait_port(port)
-            limits = {"requests_per_minute": 1_000_000_000, "characters_per_day": 1_000_000_000_000} if name == "pg-limits" else {}
+            limits = {"requests_per_minute": 1_000_000_000, "characters_per_day": 1_000_000_000} if name == "pg-limits" else {}
             key = call(port, "POST", "/api/v1/keys", admin, json.dumps({"name": "bench", "role": "admin", **limits}).encode())["key"]
             body, content_type = multipart([("name", "bench-voice"), ("prompt_text", "A tone.")], [("reference_audio", "ref.wav", open(ref, "rb").read())])
             call(port, "POST", "/api/v1/voices", key, body, content_type)

@@ -428,6 +428,11 @@ public final class FairQueue: Sendable {
         }
     }
 
+    /// Another gateway gave a place back on this worker.
+    func freedElsewhere(slot: Int) {
+        update { s in if s.slots[slot].elsewhere > 0 { s.slots[slot].elsewhere -= 1 } }
+    }
+
     /// Another gateway took the place this one was about to: full until the next look at the board.
     func heldElsewhere(slot: Int) {
         update { $0.slots[slot].elsewhere = $0.slots[slot].capacity }

@@ -75,27 +75,29 @@ public final class WorkerLeaseBoard: Service, Sendable {
         pool.queue.onWaiting { [wake] in wake.continuation.yield() }
     }
 
-    /// A place on `worker` for one request, or nil when other gateways hold every place.
+    /// A place on `worker` for one request, or nil when other gateways hold every place (or took the one this
+    /// statement chose at the same moment: the request then goes back to its line and tries again).
+    /// One statement whatever the worker's capacity: the first place nobody holds, inserted, or taken over when its
+    /// lease ran out.
     func claim(_ worker: Worker, request: String, key: String) async throws -> Int? {
-        let db = backend.db
         active.withLock { _ = $0.insert(request) }
         var won: Int?
         defer { if won == nil { active.withLock { _ = $0.remove(request) } } }
-        for place in 0..<worker.spec.concurrency {
-            let row = try await db.raw("""
-                INSERT INTO worker_leases (worker, place, gateway, request_id, key_name, expires_at)
-                VALUES (\(bind: worker.name), \(bind: place), \(bind: gateway), \(bind: request), \(bind: key), \(unsafeRaw: Self.nowMillis) + \(bind: Self.ttl))
-                ON CONFLICT (worker, place) DO UPDATE SET gateway = excluded.gateway, request_id = excluded.request_id,
-                    key_name = excluded.key_name, expires_at = excluded.expires_at
-                WHERE worker_leases.expires_at < \(unsafeRaw: Self.nowMillis)
-                RETURNING place
-                """).first()
-            if row != nil {
-                won = place
-                return place
-            }
-        }
-        return nil
+        let row = try await backend.db.raw("""
+            INSERT INTO worker_leases (worker, place, gateway, request_id, key_name, expires_at)
+            SELECT \(bind: worker.name), slots.place, \(bind: gateway), \(bind: request), \(bind: key), \(unsafeRaw: Self.nowMillis) + \(bind: Self.ttl)
+            FROM generate_series(0, \(bind: worker.spec.concurrency - 1)) AS slots(place)
+            WHERE NOT EXISTS (SELECT 1 FROM worker_leases held WHERE held.worker = \(bind: worker.name) AND held.place = slots.place
+                              AND held.expires_at >= \(unsafeRaw: Self.nowMillis))
+            ORDER BY slots.place LIMIT 1
+            ON CONFLICT (worker, place) DO UPDATE SET gateway = excluded.gateway, request_id = excluded.request_id,
+                key_name = excluded.key_name, expires_at = excluded.expires_at
+            WHERE worker_leases.expires_at < \(unsafeRaw: Self.nowMillis)
+            RETURNING place
+            """).first()
+        guard let row else { return nil }
+        won = try row.decode(column: "place", as: Int.self)
+        return won
     }
 
     /// Gives the place back and tells the other gateways.
@@ -105,7 +107,7 @@ public final class WorkerLeaseBoard: Service, Sendable {
             try await backend.db.raw("""
                 WITH gone AS (DELETE FROM worker_leases WHERE worker = \(bind: worker.name) AND place = \(bind: place)
                     AND request_id = \(bind: request) RETURNING 1)
-                SELECT pg_notify('\(unsafeRaw: Self.channel)', 'free') FROM gone
+                SELECT pg_notify('\(unsafeRaw: Self.channel)', \(bind: "free \(gateway) \(worker.name)")) FROM gone
                 """).run()
         } catch {
             // It expires by itself within the lease's time.
@@ -138,7 +140,10 @@ public final class WorkerLeaseBoard: Service, Sendable {
             do {
                 try await backend.client.withConnection { connection in
                     try await connection.listen(on: Self.channel) { notifications in
-                        for try await _ in notifications { self.wake.continuation.yield() }
+                        for try await notification in notifications {
+                            self.freed(notification.payload)
+                            self.wake.continuation.yield()
+                        }
                     }
                 }
             } catch {
@@ -147,6 +152,14 @@ public final class WorkerLeaseBoard: Service, Sendable {
             }
             try? await Task.sleep(for: .seconds(1))
         }
+    }
+
+    /// `free GATEWAY WORKER` from another gateway: a place there is free now. The queue may use it at once, before
+    /// the look this also wakes (a claim that loses the race sends its request back to the front of the line).
+    private func freed(_ payload: String) {
+        let words = payload.split(separator: " ", maxSplits: 2).map(String.init)
+        guard words.count == 3, words[0] == "free", words[1] != gateway, let worker = pool.worker(named: words[2]) else { return }
+        pool.queue.freedElsewhere(slot: worker.slot)
     }
 
     private func look() async {
