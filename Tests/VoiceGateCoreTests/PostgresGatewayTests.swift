@@ -298,3 +298,28 @@ extension SharedWorkerTests {
         await server.stop()
     }
 }
+
+extension PostgresGatewayTests {
+    /// Gateways on one store that do not share their reference folder: the one without a voice's recording says
+    /// so (503 and `/health`), never speaks with another recording.
+    @Test func aGatewayWhoseFolderLacksAVoicesRecordingSaysSo() async throws {
+        let url = try await PostgresServer.shared().makeDatabase()
+        try await TestGateway.run(env: ["STORE_URL": url, "GATEWAY_NAME": "gw-a", "WORKERS_SHARED": "false"]) { a in
+            try await TestGateway.run(env: ["STORE_URL": url, "GATEWAY_NAME": "gw-b", "WORKERS_SHARED": "false"]) { b in
+                #expect(try await a.makeVoice("narrator").status == 201)
+                var form = Multipart()
+                form.field("text", "Through the gateway without the file.")
+                form.field("voice", "narrator")
+                let missing = try await b.synthesize(form)
+                #expect(missing.status == 503 && missing.errorCode == "voice_file_missing")
+                #expect((missing.json["message"] as? String ?? "").contains("SOVITS_REF_DIR"))
+                #expect(b.double?.recorder.stats.ttsRequests == 0, "nothing was sent with another recording")
+                #expect(try await eventually {
+                    let health = try await b.request(.GET, "/health", key: nil).json
+                    return health["status"] as? String == "degraded" && (health["message"] as? String ?? "").contains("narrator")
+                })
+                #expect(try await a.synthesize(form).status == 200)
+            }
+        }
+    }
+}
