@@ -20,7 +20,7 @@ struct ConsoleGatewaysViewTests {
                 #expect(listed.allSatisfy { $0["alive"] as? Bool == true })
 
                 var state = ConsoleScreenTests.state()
-                var handler = KeyHandler()
+                let handler = KeyHandler()
                 _ = handler.handle(.character("g"), &state)
                 #expect(state.view == .gateways)
                 let canvas = MemoryCanvas(width: 100, height: 30)
