@@ -101,3 +101,17 @@ struct WorkerConfigTests {
         #expect(error?.description.contains("/nonexistent/workers.yaml") == true)
     }
 }
+
+extension WorkerConfigTests {
+    /// Found by fuzz-workers-file: a URL ending in `http://` lost one slash per normalization and stayed "valid".
+    @Test func normalizingAWorkerURLTwiceChangesNothing() {
+        for text in ["http://10.0.0.12http://", "http://gpu1:9880///", "https://gpu1/", "http://gpu1:9880"] {
+            if let once = WorkerSpec.normalizedURL(text) {
+                #expect(WorkerSpec.normalizedURL(once) == once, "\(text)")
+                #expect(!once.hasSuffix("/"))
+            }
+        }
+        #expect(WorkerSpec.normalizedURL("http://gpu1:9880///") == "http://gpu1:9880")
+        #expect(WorkerSpec.normalizedURL("http://") == nil)
+    }
+}

@@ -34,7 +34,12 @@ public struct WorkerSpec: Sendable, Equatable {
         guard let url = URL(string: trimmed), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
             return nil
         }
-        return trimmed.hasSuffix("/") ? String(trimmed.dropLast()) : trimmed
+        // Every trailing slash, and checked again: normalizing a normalized URL changes nothing
+        // (`http://a/http://` lost one slash a time and stayed "valid"; found by fuzz-workers-file).
+        var result = trimmed
+        while result.hasSuffix("/") { result.removeLast() }
+        guard let again = URL(string: result), again.scheme == scheme, again.host != nil else { return nil }
+        return result
     }
 
     /// Names for `SOVITS_WORKERS`' URLs: the host when that is unique, else host-port, else numbered.
