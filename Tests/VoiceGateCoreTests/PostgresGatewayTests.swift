@@ -182,13 +182,8 @@ struct SharedWorkerTests {
         let url = try await PostgresServer.shared().makeDatabase()
         let server = try await SovitsDoubleServer.start(SovitsDouble())
         try await TestGateway.run(upstream: .url(server.url), env: ["STORE_URL": url, "GATEWAY_NAME": "gw-a"]) { a in
-            let worker = a.gateway.pool.workers[0].name
             // A gateway that died holding the worker: its lease runs out 3 s from now and is never renewed.
-            let store = try #require(a.gateway.database as? SQLGatewayStore)
-            try await store.db.raw("""
-                INSERT INTO worker_leases (worker, place, gateway, request_id, key_name, expires_at)
-                VALUES (\(bind: worker), 0, 'ghost', 'r', 'k', \(unsafeRaw: WorkerLeaseBoard.nowMillis) + 3000)
-                """).run()
+            try await Self.plantLease(on: a, gateway: "ghost", request: "r", expiresInMillis: 3000)
             #expect(await eventually { a.gateway.pool.queue.snapshot.running == 0 && (try? a.gateway.pool.queue.running(slot: 0)) == 0 })
             let started = ContinuousClock.now
             #expect(try await a.synthesize(.synthesis(text: "After the ghost.")).status == 200)
@@ -200,6 +195,17 @@ struct SharedWorkerTests {
 }
 
 extension SharedWorkerTests {
+    /// A lease on the gateway's first worker written straight into the board, as a gateway that died or a claim
+    /// whose answer was lost would leave it.
+    static func plantLease(on t: TestGateway, gateway: String, request: String, expiresInMillis: Int) async throws {
+        let store = try #require(t.gateway.database as? SQLGatewayStore)
+        try await store.db.raw("""
+            INSERT INTO worker_leases (worker, place, gateway, request_id, key_name, expires_at)
+            VALUES (\(bind: t.gateway.pool.workers[0].name), 0, \(bind: gateway), \(bind: request), 'k',
+                    \(unsafeRaw: WorkerLeaseBoard.nowMillis) + \(bind: expiresInMillis))
+            """).run()
+    }
+
     /// Workers shared through a database that is gone cannot be claimed safely: 503 store_unavailable within the
     /// statement's bound, never a second request on a worker that another gateway may be using.
     @Test func sharedWorkersWithoutTheDatabaseAre503NotAGuess() async throws {
@@ -227,12 +233,7 @@ extension SharedWorkerTests {
         let url = try await PostgresServer.shared().makeDatabase()
         let server = try await SovitsDoubleServer.start(SovitsDouble())
         try await TestGateway.run(upstream: .url(server.url), env: ["STORE_URL": url, "GATEWAY_NAME": "gw-a"]) { a in
-            let worker = a.gateway.pool.workers[0].name
-            let store = try #require(a.gateway.database as? SQLGatewayStore)
-            try await store.db.raw("""
-                INSERT INTO worker_leases (worker, place, gateway, request_id, key_name, expires_at)
-                VALUES (\(bind: worker), 0, 'gw-a', 'lost-claim', 'k', \(unsafeRaw: WorkerLeaseBoard.nowMillis) + 10000)
-                """).run()
+            try await Self.plantLease(on: a, gateway: "gw-a", request: "lost-claim", expiresInMillis: 10000)
             let started = ContinuousClock.now
             #expect(try await a.synthesize(.synthesis(text: "After the lost claim.")).status == 200)
             let waited = ContinuousClock.now - started
