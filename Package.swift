@@ -85,6 +85,7 @@ let package = Package(
         .systemLibrary(name: "CLame", path: "Sources/CLame", providers: [.apt(["libmp3lame-dev"])]),
         .systemLibrary(name: "COpusEnc", path: "Sources/COpusEnc", pkgConfig: "libopusenc", providers: [.apt(["libopusenc-dev"])]),
         .systemLibrary(name: "CFLAC", path: "Sources/CFLAC", providers: [.apt(["libflac-dev"])]),
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .systemLibrary(
             name: "CNcurses",
             path: "Sources/CNcurses",
@@ -96,6 +97,7 @@ let package = Package(
                 "VoiceGateCore",
                 "VoiceGateConsole",
                 "CNcurses",
+                "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
