@@ -36,6 +36,10 @@ struct GuardedHTTP1Channel: ServerChildChannel {
         let gate = self.gate
         channel.closeFuture.whenComplete { _ in gate.release(ticket) }
         return channel.eventLoop.makeCompletedFuture {
+            // One read per wake-up: NIO keeps as many receive buffers per connection as reads per wake-up (4, each
+            // growing to 64 KiB), for the connection's whole life. An idle keep-alive connection that once uploaded
+            // then holds 64 KiB, not 256 (soak: 32 upload connections, anonymous RSS -6.5 MiB; req/s unchanged).
+            try channel.syncOptions?.setOption(ChannelOptions.maxMessagesPerRead, value: 1)
             try channel.pipeline.syncOperations.addHandler(ClientDeadlineHandler(limits: gate.limits, gate: gate, ticket: ticket))
         }.flatMap {
             http.setup(channel: channel, logger: logger)
