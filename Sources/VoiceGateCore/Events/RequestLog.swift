@@ -30,7 +30,10 @@ public final class RequestLog: Sendable {
     public init(capacity: Int = 5000, window: TimeInterval = 300) {
         self.capacity = capacity
         self.window = window
-        state = Mutex(State(latencies: LatencyWindow(window: window)))
+        var initial = State(latencies: LatencyWindow(window: window))
+        // Grown by doubling, the ring's array would end with room for 8,192 events when it keeps 5,000.
+        initial.events.reserveCapacity(capacity)
+        state = Mutex(initial)
     }
 
     public func requestStarted() { state.withLock { $0.inFlight += 1 } }
