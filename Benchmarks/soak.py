@@ -7,6 +7,10 @@ the gateway's RSS and open descriptors, the SQLite store's size and history rows
 same run: the last minute's throughput against the first's (target: within 10%), RSS at the end (target: under
 64 MiB), and what one history row costs on disk.
 
+First, for --floor-minutes, the same load goes to `proxy-floor` (Hummingbird + AsyncHTTPClient with nothing else:
+it drops the upload and forwards a fixed /tts to the same double): what this stack alone holds under this load,
+measured beside the gateway so that its figures can be read against the floor's.
+
     python3 Benchmarks/soak.py [--minutes 30] [--connections 32] [--history-max-rows 1000000]
 Needs: wrk, sox (Debian packages), a release build (swift build -c release). Listens on 127.0.0.1 only.
 """
@@ -32,6 +36,7 @@ def main():
     ap.add_argument("--round", type=int, default=30, help="seconds of one wrk run")
     ap.add_argument("--history-max-rows", type=int, default=1_000_000)
     ap.add_argument("--binary", help="the voicegate binary (default: the release build)")
+    ap.add_argument("--floor-minutes", type=float, default=1, help="minutes of the same load on proxy-floor first (0: none)")
     args = ap.parse_args()
     for tool in ["wrk", "sox"]:
         if not shutil.which(tool):
@@ -39,7 +44,8 @@ def main():
     bindir = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     binary = args.binary or os.path.join(bindir, "voicegate")
     double_binary = os.path.join(os.path.dirname(binary), "sovits-double")
-    for b in [binary, double_binary]:
+    floor_binary = os.path.join(os.path.dirname(binary), "proxy-floor")
+    for b in [binary, double_binary] + ([floor_binary] if args.floor_minutes > 0 else []):
         if not os.path.exists(b):
             sys.exit(f"{b} is missing: swift build -c release")
     work = tempfile.mkdtemp(prefix="voicegate-soak-")
@@ -55,6 +61,37 @@ def main():
     upstream, port = free_port(), free_port()
     double = subprocess.Popen([double_binary, str(upstream), "0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_port(upstream)
+    wrk_env = dict(os.environ, BODY_FILE=body, CONTENT_TYPE=f"multipart/form-data; boundary={boundary}", API_KEY=key, API_KEYS_FILE="")
+
+    def load(url):
+        out = subprocess.run(["wrk", "-t", "2", "-c", str(args.connections), "-d", f"{args.round}s", "-s", LUA, url],
+                             env=wrk_env, capture_output=True, text=True).stdout
+        m = re.search(r"RESULT requests=(\d+) seconds=([\d.]+) p50_ms=([\d.]+) p99_ms=([\d.]+) errors=(\d+)", out)
+        if not m:
+            sys.exit(f"wrk said:\n{out}")
+        if int(m[5]):
+            sys.exit(f"{m[5]} failed requests in a round")
+        return int(m[1]) / float(m[2]), float(m[3]), float(m[4])
+
+    def memory(pid):
+        return {k: status(pid, f) / 1024 for k, f in [("rss", "VmRSS"), ("anon", "RssAnon"), ("file", "RssFile")]}
+
+    floor = None
+    if args.floor_minutes > 0:
+        floor_port = free_port()
+        proc = subprocess.Popen([floor_binary, str(floor_port), str(upstream), ref], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(floor_port)
+        time.sleep(1)
+        floor = {"idle": memory(proc.pid)}
+        floor_started, rates = time.time(), []
+        while time.time() - floor_started < args.floor_minutes * 60:
+            rates.append(load(f"http://127.0.0.1:{floor_port}/")[0])
+        floor["load"], floor["rps"] = memory(proc.pid), statistics.mean(rates)
+        proc.terminate(); proc.wait(timeout=30)
+        print(f"proxy-floor, the same load for {args.floor_minutes:g} min: {floor['rps']:.0f} req/s; RSS idle {floor['idle']['rss']:.1f} MiB "
+              f"(anon {floor['idle']['anon']:.1f}, file {floor['idle']['file']:.1f}), under load {floor['load']['rss']:.1f} MiB "
+              f"(anon {floor['load']['anon']:.1f}, file {floor['load']['file']:.1f})")
+
     env = dict(os.environ, API_KEY=key, SOVITS_BASE_URL=f"http://127.0.0.1:{upstream}", PORT=str(port), DATA_DIR=work,
                SOVITS_MAX_CONCURRENCY="256", QUEUE_MAX="1000", LOG_LEVEL="warning", HISTORY_MAX_ROWS=str(args.history_max_rows))
     gateway = subprocess.Popen([binary, "--server"], env=env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "gateway.log"), "w"))
@@ -71,25 +108,20 @@ def main():
         return size, rows
 
     print(f"soak: {args.minutes:g} min, {args.connections} connections, 170 kB upload, SOVITS_MAX_CONCURRENCY=256, "
-          f"HISTORY_MAX_ROWS={args.history_max_rows}, {os.cpu_count()} cores; RSS at start {status(gateway.pid, 'VmRSS') // 1024} MiB")
+          f"HISTORY_MAX_ROWS={args.history_max_rows}, {os.cpu_count()} cores")
+    time.sleep(1)
+    idle = memory(gateway.pid)
+    print(f"gateway RSS idle {idle['rss']:.1f} MiB (anon {idle['anon']:.1f}, file {idle['file']:.1f})")
     print("\n| minute | req/s | p50 ms | p99 ms | RSS MiB | anon MiB | file MiB | descriptors | store MB | history rows |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     rounds = []
     started = time.time()
-    wrk_env = dict(os.environ, BODY_FILE=body, CONTENT_TYPE=f"multipart/form-data; boundary={boundary}", API_KEY=key, API_KEYS_FILE="")
     try:
         while time.time() - started < args.minutes * 60:
-            out = subprocess.run(["wrk", "-t", "2", "-c", str(args.connections), "-d", f"{args.round}s", "-s", LUA,
-                                  f"http://127.0.0.1:{port}/api/v1/voice/synthesize"], env=wrk_env, capture_output=True, text=True).stdout
-            m = re.search(r"RESULT requests=(\d+) seconds=([\d.]+) p50_ms=([\d.]+) p99_ms=([\d.]+) errors=(\d+)", out)
-            if not m:
-                sys.exit(f"wrk said:\n{out}")
-            if int(m[5]):
-                sys.exit(f"{m[5]} failed requests in a round")
+            rps, p50, p99 = load(f"http://127.0.0.1:{port}/api/v1/voice/synthesize")
             size, rows = store_figures()
-            r = {"minute": (time.time() - started) / 60, "rps": int(m[1]) / float(m[2]), "p50": float(m[3]), "p99": float(m[4]),
-                 "rss": status(gateway.pid, "VmRSS") / 1024,
-                 "anon": status(gateway.pid, "RssAnon") / 1024, "file": status(gateway.pid, "RssFile") / 1024, "fds": len(os.listdir(f"/proc/{gateway.pid}/fd")), "store": size / 1e6, "rows": rows}
+            r = {"minute": (time.time() - started) / 60, "rps": rps, "p50": p50, "p99": p99, **memory(gateway.pid),
+                 "fds": len(os.listdir(f"/proc/{gateway.pid}/fd")), "store": size / 1e6, "rows": rows}
             rounds.append(r)
             print(f"| {r['minute']:.1f} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['rss']:.1f} | {r['anon']:.1f} | {r['file']:.1f} | {r['fds']} | "
                   f"{r['store']:.1f} | {r['rows']} |", flush=True)
@@ -106,6 +138,12 @@ def main():
     end = rounds[-1]
     print(f"\nfirst minute {first:.0f} req/s, last minute {last:.0f} req/s: last/first = {last / first:.3f} (target >= 0.90)")
     print(f"RSS at the end {end['rss']:.1f} MiB (target < 64), peak {peak:.1f} MiB; descriptors at the end {end['fds']}")
+    print(f"gateway: idle {idle['rss']:.1f} -> {end['rss']:.1f} MiB under load (+{end['rss'] - idle['rss']:.1f}; anon +{end['anon'] - idle['anon']:.1f}, "
+          f"file +{end['file'] - idle['file']:.1f})")
+    if floor:
+        print(f"proxy-floor: idle {floor['idle']['rss']:.1f} -> {floor['load']['rss']:.1f} MiB under the same load "
+              f"(+{floor['load']['rss'] - floor['idle']['rss']:.1f}; anon +{floor['load']['anon'] - floor['idle']['anon']:.1f}); "
+              f"gateway/floor RSS under load {end['rss'] / floor['load']['rss']:.2f}, anonymous {end['anon'] / floor['load']['anon']:.2f}")
     print(f"history: {rows} rows in {pages * page_size / 1e6:.1f} MB: {pages * page_size / max(1, rows):.0f} bytes a row, indexes included")
     ok = last / first >= 0.9 and end["rss"] < 64
     print("soak: " + ("targets met" if ok else "TARGETS MISSED"))
