@@ -3,72 +3,13 @@ import SQLKit
 import Testing
 @testable import VoiceGateCore
 
-/// The store on a real PostgreSQL server (`PostgresServer`): the same queries as SQLite, migrations that several
-/// gateways run at once, limits exact across stores, and a start that stops with one line.
+/// What only the store on a real PostgreSQL server (`PostgresServer`) does: limits exact across stores, and a start that
+/// stops with one line. The queries both backends share run on both in `StoreContractTests`.
 @Suite("The PostgreSQL store", .enabled(if: PostgresServer.available, "PostgreSQL is not installed (apt-get install postgresql)"),
        .timeLimit(.minutes(2)))
 struct PostgresStoreTests {
     static func open(_ url: String) async throws -> any GatewayStore {
         try await StoreLocation.postgres(url: url).open(logger: .init(label: "test"))
-    }
-
-    @Test func threeGatewaysMigrateOneDatabaseAtOnce() async throws {
-        let url = try await PostgresServer.shared().makeDatabase()
-        let stores = try await withThrowingTaskGroup(of: (any GatewayStore).self) { group in
-            for _ in 0..<3 { group.addTask { try await Self.open(url) } }
-            return try await group.reduce(into: []) { $0.append($1) }
-        }
-        let db = (stores[0] as! SQLGatewayStore).db
-        let versions = try await db.select().column("version").from("schema_migrations").orderBy("version").all()
-            .map { try $0.decode(column: "version", as: Int.self) }
-        #expect(versions == StoreMigrations.all.map(\.version))
-        #expect(stores.allSatisfy { $0.limitLedger != nil })
-        for store in stores { try await store.close() }
-    }
-
-    @Test func keysUsageHistoryAndVoicesRoundTrip() async throws {
-        let (a, b) = (try await Self.open(try await PostgresServer.shared().makeDatabase()), ())
-        _ = b
-        let key = KeyRecord(name: "team", role: .client, keyHash: KeyRecord.hash("team-secret-0123456789"),
-                            limits: .init(requestsPerMinute: 5, charactersPerDay: 100, concurrent: 2),
-                            createdAt: Date(timeIntervalSince1970: 1_800_000_000.5))
-        try await a.insertKey(key)
-        await #expect(throws: StoreError.exists("a key named team (or with the same secret)")) { try await a.insertKey(key) }
-        #expect(try await a.key(named: "team") == key)
-        #expect(try await a.key(hash: key.keyHash)?.name == "team")
-        var changed = key
-        changed.enabled = false
-        #expect(try await a.updateKey(changed))
-        #expect(try await a.key(named: "team")?.enabled == false)
-
-        let now = Date(timeIntervalSince1970: 1_800_000_000.123)
-        var record = HistoryRecord(time: now, requestID: "r1", keyName: "team", client: "127.0.0.1", engine: "gpt-sovits-v2", language: "en",
-                                   textLength: 12, textHash: nil, text: nil, referenceHash: "abc", status: 200, errorCode: nil,
-                                   queueWait: 0.01, timeToFirstByte: 0.2, upstreamTime: 0.3, audioSeconds: 1.5, bytesSent: 4096)
-        record.gateway = "gw-a"
-        record.worker = "gpu1"
-        try await a.write(StoreBatch(history: [record], usage: ["2026-12-06": ["team": KeyUsage(requests: 1, characters: 12)]],
-                                     lastUsed: ["team": now]))
-        let rows = try await a.history(HistoryQuery(key: "team"))
-        #expect(rows.count == 1)
-        #expect(rows.first?.gateway == "gw-a" && rows.first?.worker == "gpu1" && rows.first?.time == now)
-        var byGateway = HistoryQuery()
-        byGateway.gateway = "gw-b"
-        #expect(try await a.history(byGateway).isEmpty)
-        #expect(try await a.usage(day: "2026-12-06") == ["team": KeyUsage(requests: 1, characters: 12)])
-        #expect(try await a.key(named: "team")?.lastUsedAt == now)
-        #expect(try await a.pruneHistory(before: now.addingTimeInterval(1), keepingAtMost: 1000) == 1)
-
-        let voice = VoiceRecord(name: "narrator", owner: "team", shared: false, fileName: "abc.wav",
-                                info: AudioInfo(format: .wav, duration: 4, sampleRate: 32000, channels: 1), promptText: "Hello.",
-                                promptLanguage: "en", description: "", createdAt: now, weights: nil)
-        try await a.insertVoice(voice)
-        #expect(try await a.voice(named: "narrator")?.fileName == "abc.wav")
-        #expect(try await a.voiceCount(usingFile: "abc.wav") == 1)
-        #expect(try await a.setVoiceShared("narrator", shared: true))
-        #expect(try await a.deleteVoice(named: "narrator")?.shared == true)
-        #expect(try await a.deleteKey(named: "team"))
-        try await a.close()
     }
 
     /// Three stores (three gateways) spend one key's quota and rate at once: exactly the limit between them.

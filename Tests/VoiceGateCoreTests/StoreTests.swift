@@ -2,34 +2,25 @@ import Foundation
 import Testing
 @testable import VoiceGateCore
 
+/// What is SQLite's own; the store's contract on both backends is `StoreContractTests`.
 @Suite("The SQLite store")
 struct StoreTests {
     static func open(_ path: String) async throws -> any GatewayStore {
         try await StoreLocation.sqlite(path: path).open(logger: .init(label: "test"))
     }
 
-    @Test func migrationsAreVersionedAndRunOnce() async throws {
+    /// What only SQLite does: WAL, so that readers (the CLI, another process) never block the gateway's writer.
+    @Test func twoProcessesOnOneFileShareItInWALMode() async throws {
         let path = TestGateway.makeDataDir() + "/m.db"
         let a = try await Self.open(path)
         let b = try await Self.open(path) // a second process opening the same file
-        let db = (a as! SQLGatewayStore).db
-        let versions = try await db.select().column("version").from("schema_migrations").all().map { try $0.decode(column: "version", as: Int.self) }
-        #expect(versions == StoreMigrations.all.map(\.version))
-        let mode = try await db.raw("PRAGMA journal_mode").first()?.decode(column: "journal_mode", as: String.self)
-        #expect(mode == "wal")
-        try await a.close()
-        try await b.close()
-    }
-
-    @Test func usageIsAddedAsIncrementsFromSeveralWriters() async throws {
-        let path = TestGateway.makeDataDir() + "/u.db"
-        let a = try await Self.open(path)
-        let b = try await Self.open(path)
-        try await a.addUsage(day: "2026-12-02", ["k": KeyUsage(requests: 1, characters: 10, errors: 0)])
-        try await b.addUsage(day: "2026-12-02", ["k": KeyUsage(requests: 2, characters: 5, errors: 1), "j": KeyUsage(requests: 1)])
-        try await a.addUsage(day: "2026-12-03", ["k": KeyUsage(requests: 7)])
-        #expect(try await a.usage(day: "2026-12-02") == ["k": KeyUsage(requests: 3, characters: 15, errors: 1), "j": KeyUsage(requests: 1)])
-        #expect(try await b.usage(day: "2026-12-03") == ["k": KeyUsage(requests: 7)])
+        for store in [a, b] {
+            let mode = try await (store as! SQLGatewayStore).db.raw("PRAGMA journal_mode").first()?.decode(column: "journal_mode", as: String.self)
+            #expect(mode == "wal")
+        }
+        try await a.insertKey(KeyRecord(name: "k", role: .client, keyHash: "h"))
+        #expect(try await b.key(named: "k")?.name == "k")
+        #expect(FileManager.default.fileExists(atPath: path + "-wal"))
         try await a.close()
         try await b.close()
     }
