@@ -33,6 +33,10 @@ public final class WorkerLeaseBoard: Service, Sendable {
     /// Requests of this gateway that hold or are claiming a place: only their leases are renewed, and any other
     /// lease in this gateway's name (a claim whose answer never came back) is removed.
     private let active = Mutex<Set<String>>([])
+    /// Requests of this gateway that have ended while their place is still being given back: the next request of
+    /// this gateway on that worker takes such a place over in its claim, so that the worker's next request waits for
+    /// one round trip to the database, not two (the give-back's and then its own claim's).
+    private let ending = Mutex<Set<String>>([])
     /// Which gateways hold each worker, as last read (this one included), for `GET workers` and the console.
     private let holders = Mutex<[String: [String]]>([:])
 
@@ -83,16 +87,20 @@ public final class WorkerLeaseBoard: Service, Sendable {
         active.withLock { _ = $0.insert(request) }
         var won: Int?
         defer { if won == nil { active.withLock { _ = $0.remove(request) } } }
+        let ended = Array(ending.withLock { $0 })
+        let heldEnded: SQLQueryString = ended.isEmpty ? "FALSE" : "(held.gateway = \(bind: gateway) AND held.request_id IN (\(binds: ended)))"
+        let leaseEnded: SQLQueryString = ended.isEmpty
+            ? "FALSE" : "(worker_leases.gateway = \(bind: gateway) AND worker_leases.request_id IN (\(binds: ended)))"
         let row = try await backend.db.raw("""
             INSERT INTO worker_leases (worker, place, gateway, request_id, key_name, expires_at)
             SELECT \(bind: worker.name), slots.place, \(bind: gateway), \(bind: request), \(bind: key), \(unsafeRaw: Self.nowMillis) + \(bind: Self.ttl)
             FROM generate_series(0, \(bind: worker.spec.concurrency - 1)) AS slots(place)
             WHERE NOT EXISTS (SELECT 1 FROM worker_leases held WHERE held.worker = \(bind: worker.name) AND held.place = slots.place
-                              AND held.expires_at >= \(unsafeRaw: Self.nowMillis))
+                              AND held.expires_at >= \(unsafeRaw: Self.nowMillis) AND NOT \(heldEnded))
             ORDER BY slots.place LIMIT 1
             ON CONFLICT (worker, place) DO UPDATE SET gateway = excluded.gateway, request_id = excluded.request_id,
                 key_name = excluded.key_name, expires_at = excluded.expires_at
-            WHERE worker_leases.expires_at < \(unsafeRaw: Self.nowMillis)
+            WHERE worker_leases.expires_at < \(unsafeRaw: Self.nowMillis) OR \(leaseEnded)
             RETURNING place
             """).first()
         guard let row else { return nil }
@@ -100,9 +108,16 @@ public final class WorkerLeaseBoard: Service, Sendable {
         return won
     }
 
-    /// Gives the place back and tells the other gateways.
+    /// The request has ended: from now on this gateway's next claim on its worker may take its place over.
+    func ended(request: String) {
+        active.withLock { _ = $0.remove(request) }
+        ending.withLock { _ = $0.insert(request) }
+    }
+
+    /// Gives the place back (unless this gateway's next request took it over already) and tells the other gateways.
     func release(_ worker: Worker, place: Int, request: String) async {
         active.withLock { _ = $0.remove(request) }
+        defer { ending.withLock { _ = $0.remove(request) } }
         do {
             try await backend.db.raw("""
                 WITH gone AS (DELETE FROM worker_leases WHERE worker = \(bind: worker.name) AND place = \(bind: place)
