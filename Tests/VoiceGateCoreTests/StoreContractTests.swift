@@ -21,12 +21,12 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     }
 }
 
-/// What every store does, run once on SQLite and once on PostgreSQL: `SQLGatewayStore` is one set of queries on
+/// What every store does, run once on SQLite and once on PostgreSQL (`any GatewayStore & JobStore`): `SQLGatewayStore` is one set of queries on
 /// two backends, and these are its contract. What only one backend does is in `StoreTests` and `PostgresStoreTests`.
 @Suite("The store, on SQLite and on PostgreSQL", .timeLimit(.minutes(2)))
 struct StoreContractTests {
-    static func open(_ location: StoreLocation) async throws -> any GatewayStore {
-        try await location.open(logger: .init(label: "test"))
+    static func open(_ location: StoreLocation) async throws -> any GatewayStore & JobStore {
+        try await location.open(logger: .init(label: "test")) as! any GatewayStore & JobStore
     }
 
     static let now = Date(timeIntervalSince1970: 1_800_000_000.123)
@@ -164,6 +164,68 @@ struct StoreContractTests {
         #expect(try await a.deleteVoice(named: "narrator")?.shared == true)
         #expect(try await b.voice(named: "narrator") == nil)
         #expect(try await b.deleteVoice(named: "narrator") == nil)
+        try await a.close()
+        try await b.close()
+    }
+
+    @Test(arguments: StoreKind.available)
+    func jobsKeepTheirItemsAndEachOpenJobIsRunByOneGatewayAtATime(_ kind: StoreKind) async throws {
+        let location = try await kind.makeLocation()
+        let (a, b) = (try await Self.open(location), try await Self.open(location))
+        var settings = JobRecord.Settings()
+        settings.format = .mp3
+        settings.pauseMs = 450
+        settings.callbackURL = "https://example.com/done"
+        let first = JobRecord(id: "job-1", key: "team", voice: "narrator", subtitles: true, settings: settings, total: 450, createdAt: Self.now)
+        let items = (0..<450).map { JobItemRecord(index: $0, clientID: $0 == 0 ? "line-a" : nil, text: "Line \($0).",
+                                                   cue: SubtitleCue(start: $0 * 1000, end: $0 * 1000 + 800, text: "Line \($0).")) }
+        try await a.insertJob(first, items: items)
+        await #expect(throws: StoreError.self) { try await b.insertJob(first, items: []) }
+        #expect(try await b.job(id: "job-1") == first)
+        #expect(try await b.items(ofJob: "job-1") == items)
+        let second = JobRecord(id: "job-2", key: "other", voice: "narrator", total: 1, createdAt: Self.now.addingTimeInterval(1))
+        try await b.insertJob(second, items: [JobItemRecord(index: 0, text: "Hi.")])
+        #expect(try await a.jobs(key: nil, status: nil, limit: 10).map(\.id) == ["job-2", "job-1"])
+        #expect(try await a.jobs(key: "team", status: .queued, limit: 10).map(\.id) == ["job-1"])
+
+        // Two gateways claim at once: each open job goes to exactly one, the oldest first.
+        let claimed = try await withThrowingTaskGroup(of: JobRecord?.self) { group in
+            for (store, name) in [(a, "gw-a"), (b, "gw-b"), (a, "gw-a"), (b, "gw-b")] {
+                group.addTask { try await store.claimJob(gateway: name, ttl: 10, now: Self.now) }
+            }
+            return try await group.reduce(into: [JobRecord]()) { if let job = $1 { $0.append(job) } }
+        }
+        #expect(claimed.map(\.id).sorted() == ["job-1", "job-2"] && claimed.allSatisfy { $0.status == .running && $0.runner != nil })
+        let holder = try #require(try await a.job(id: "job-1")?.runner)
+        let other = try #require(try await a.job(id: "job-2")?.runner)
+        #expect(try await a.claimJob(gateway: "gw-c", ttl: 10, now: Self.now.addingTimeInterval(5)) == nil)
+        #expect(try await b.renewJobs(["job-1"], gateway: holder, ttl: 10, now: Self.now.addingTimeInterval(5)) == ["job-1"])
+        #expect(try await b.renewJobs(["job-2"], gateway: other, ttl: 10, now: Self.now.addingTimeInterval(5)) == ["job-2"])
+        #expect(try await b.renewJobs(["job-1"], gateway: "gw-c", ttl: 10, now: Self.now.addingTimeInterval(5)).isEmpty)
+        // Its runner is gone: 10 s after the last renewal another gateway takes it over, where it stopped.
+        #expect(try await a.claimJob(gateway: "gw-c", ttl: 10, now: Self.now.addingTimeInterval(14)) == nil)
+        #expect(try await a.claimJob(gateway: "gw-c", ttl: 10, now: Self.now.addingTimeInterval(16))?.id == "job-1")
+
+        var item = items[3]
+        item.status = .done
+        item.durationMs = 1234
+        item.fileName = "jobs/job-1/3.wav"
+        #expect(try await b.updateItem(job: "job-1", item))
+        item.index = 9999
+        #expect(try await b.updateItem(job: "job-1", item) == false)
+        #expect(try await a.items(ofJob: "job-1")[3] == JobItemRecord(index: 3, text: "Line 3.", cue: items[3].cue, status: .done,
+                                                                        durationMs: 1234, fileName: "jobs/job-1/3.wav"))
+        try await a.releaseJob("job-1", gateway: "gw-c")
+        #expect(try await b.job(id: "job-1")?.runner == nil)
+        #expect(try await b.setJobStatus("job-1", .done, reason: nil, finished: Self.now.addingTimeInterval(20)))
+        // job-1 is done; job-2's runner stopped renewing at +5.
+        #expect(try await a.claimJob(gateway: "gw-a", ttl: 10, now: Self.now.addingTimeInterval(30))?.id == "job-2")
+        #expect(try await a.pruneJobs(finishedBefore: Self.now.addingTimeInterval(10)).isEmpty)
+        #expect(try await a.pruneJobs(finishedBefore: Self.now.addingTimeInterval(21)) == ["job-1"])
+        #expect(try await b.items(ofJob: "job-1").isEmpty)
+        #expect(try await b.job(id: "job-1") == nil)
+        #expect(try await b.deleteJob("job-2"))
+        #expect(try await a.deleteJob("job-2") == false)
         try await a.close()
         try await b.close()
     }

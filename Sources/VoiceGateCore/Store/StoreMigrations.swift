@@ -122,6 +122,38 @@ enum StoreMigrations {
                 .column("draining", type: boolean, .notNull)
                 .run()
         },
+        Migration(version: 6, name: "long-form and batch jobs and their items") { db in
+            try await db.create(table: "jobs").ifNotExists()
+                .column("id", type: .text, .primaryKey(autoIncrement: false))
+                .column("key_name", type: .text, .notNull)
+                .column("voice", type: .text, .notNull)
+                .column("status", type: .text, .notNull)
+                .column("subtitles", type: boolean, .notNull)
+                .column("settings", type: .text, .notNull)
+                .column("total", type: .bigint, .notNull)
+                .column("created_at", type: .bigint, .notNull)
+                .column("finished_at", type: .bigint)
+                .column("reason", type: .text)
+                // The gateway running it and until when its lease holds.
+                .column("runner", type: .text)
+                .column("runner_expires", type: .bigint)
+                .run()
+            try await db.raw("CREATE INDEX IF NOT EXISTS jobs_open ON jobs (status, created_at)").run()
+            try await db.raw("CREATE INDEX IF NOT EXISTS jobs_key ON jobs (key_name, created_at)").run()
+            try await db.create(table: "job_items").ifNotExists()
+                .column("job_id", type: .text, .notNull)
+                .column("idx", type: .bigint, .notNull)
+                .column("client_id", type: .text)
+                .column("text", type: .text, .notNull)
+                .column("cue_start", type: .bigint)
+                .column("cue_end", type: .bigint)
+                .column("status", type: .text, .notNull)
+                .column("duration_ms", type: .bigint)
+                .column("file_name", type: .text)
+                .column("error", type: .text)
+                .primaryKey(["job_id", "idx"])
+                .run()
+        },
     ]
 
     /// `ADD COLUMN IF NOT EXISTS` is PostgreSQL's alone: look first, and after a failed add (another process added it

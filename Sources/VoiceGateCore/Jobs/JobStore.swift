@@ -1,0 +1,26 @@
+import Foundation
+
+/// Where jobs and their items live (SQLite or PostgreSQL, `SQLGatewayStore+Jobs`), so that any gateway on the store
+/// can run them and a job outlives the process that took it.
+public protocol JobStore: Sendable {
+    /// The job and all its items, in one transaction.
+    func insertJob(_ job: JobRecord, items: [JobItemRecord]) async throws
+    func job(id: String) async throws -> JobRecord?
+    /// Newest first; `key` nil for every key's.
+    func jobs(key: String?, status: JobRecord.Status?, limit: Int) async throws -> [JobRecord]
+    func items(ofJob id: String) async throws -> [JobItemRecord]
+    /// An item's outcome (and new text, for a regeneration); false when the job or item is gone.
+    func updateItem(job id: String, _ item: JobItemRecord) async throws -> Bool
+    /// Moves a job on; `finished` stamps its end. False when it is gone.
+    func setJobStatus(_ id: String, _ status: JobRecord.Status, reason: String?, finished: Date?) async throws -> Bool
+    /// The oldest open job that no gateway runs (or whose runner's lease ran out), now run by `gateway` for `ttl`.
+    func claimJob(gateway: String, ttl: TimeInterval, now: Date) async throws -> JobRecord?
+    /// Keeps `gateway`'s leases on `ids`; returns the ids still held (a job cancelled or taken over is not).
+    func renewJobs(_ ids: [String], gateway: String, ttl: TimeInterval, now: Date) async throws -> [String]
+    /// Gives a job back (this gateway stops, or the job paused).
+    func releaseJob(_ id: String, gateway: String) async throws
+    /// The job and its items; their files are the caller's to remove.
+    func deleteJob(_ id: String) async throws -> Bool
+    /// Finished jobs older than `date` (`JOBS_DAYS`), removed; their ids, for their files.
+    func pruneJobs(finishedBefore date: Date) async throws -> [String]
+}
