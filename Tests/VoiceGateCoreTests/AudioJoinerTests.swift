@@ -56,10 +56,10 @@ struct AudioJoinerTests {
     @Test func itemsOfDifferentRatesOrNotPCMAreRefusedWithAReason() throws {
         let folder = try Self.folder()
         let items = [try Self.item(folder, "a.wav", ms: 100, value: 1, rate: 8000), try Self.item(folder, "b.wav", ms: 100, value: 1, rate: 16000)]
-        #expect(throws: GatewayError.self) {
+        #expect(throws: AudioJoiner.JoinError.self) {
             try AudioJoiner.join(items, at: JobTimeline.sequential(durations: [100, 100], pauseMs: 0), format: .wav, to: folder + "/x.wav")
         }
         try Data("not a wav".utf8).write(to: URL(fileURLWithPath: folder + "/bad.wav"))
-        #expect(throws: GatewayError.self) { try AudioJoiner.Item(path: folder + "/bad.wav") }
+        #expect(throws: AudioJoiner.JoinError.self) { try AudioJoiner.Item(path: folder + "/bad.wav") }
     }
 }

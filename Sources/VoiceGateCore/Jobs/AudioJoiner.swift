@@ -7,6 +7,12 @@ import NIOCore
 public enum AudioJoiner {
     static let block = 32 * 1024
 
+    /// An item's file that cannot be joined (the job runner reports it on the job).
+    public struct JoinError: Error, CustomStringConvertible {
+        public let description: String
+        init(_ description: String) { self.description = description }
+    }
+
     /// An item's audio as the joiner reads it.
     public struct Item: Sendable {
         public var path: String
@@ -18,7 +24,7 @@ public enum AudioJoiner {
             defer { try? handle.close() }
             let head = [UInt8](try handle.read(upToCount: 4096) ?? Data())
             guard let header = WAVHeader.parse(head), header.formatProblem == nil, header.formatTag == 1, header.bitsPerSample == 16 else {
-                throw GatewayError(500, "job_audio_unreadable", "an item's audio is not 16-bit PCM WAV")
+                throw JoinError("an item's audio (\(path)) is not 16-bit PCM WAV")
             }
             var known = header
             let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
@@ -38,7 +44,7 @@ public enum AudioJoiner {
         let rate = items.first?.header.sampleRate ?? 32000
         let channels = items.first?.header.channels ?? 1
         guard items.allSatisfy({ $0.header.sampleRate == rate && $0.header.channels == channels }) else {
-            throw GatewayError(500, "job_audio_mixed", "the job's items differ in sample rate or channels; they cannot be joined")
+            throw JoinError("the job's items differ in sample rate or channels; they cannot be joined")
         }
         let frameBytes = 2 * channels
         func frames(_ ms: Int) -> Int { ms * rate / 1000 }
@@ -84,7 +90,7 @@ public enum AudioJoiner {
             at += remaining / frameBytes
             while remaining > 0 {
                 guard let chunk = try input.read(upToCount: min(remaining, block)), !chunk.isEmpty else {
-                    throw GatewayError(500, "job_audio_unreadable", "an item's audio ended before its length")
+                    throw JoinError("an item's audio (\(item.path)) ended before its length")
                 }
                 try emit([UInt8](chunk))
                 remaining -= chunk.count
