@@ -226,6 +226,30 @@ extension SharedWorkerTests {
 }
 
 extension SharedWorkerTests {
+    /// A request waiting behind a place another gateway held when the board was last read is answered 503 soon after
+    /// the database goes, not after QUEUE_TIMEOUT.
+    @Test func aRequestWaitingForAnotherGatewaysPlaceGets503SoonWhenTheDatabaseGoes() async throws {
+        let pg = try await PostgresServer.start()
+        let url = try await pg.makeDatabase()
+        let server = try await SovitsDoubleServer.start(SovitsDouble())
+        try await TestGateway.run(upstream: .url(server.url), env: ["STORE_URL": url, "GATEWAY_NAME": "gw-a", "QUEUE_TIMEOUT": "60"]) { a in
+            try await Self.plantLease(on: a, gateway: "gw-other", request: "theirs", expiresInMillis: 60000)
+            let worker = a.gateway.pool.workers[0].name
+            #expect(await eventually { a.gateway.holders(of: a.gateway.pool.workers[0]) == ["gw-other"] }, "\(worker)")
+            let waiting = Task { try await a.synthesize(.synthesis(text: "Waiting for gw-other.")) }
+            #expect(await eventually { a.gateway.pool.queue.snapshot.waiting == 1 })
+            let stopped = ContinuousClock.now
+            try await pg.stop()
+            let answer = try await waiting.value
+            #expect(answer.status == 503 && answer.errorCode == "store_unavailable", "\(answer.status) \(answer.errorCode ?? "")")
+            let waited = ContinuousClock.now - stopped
+            #expect(waited < .seconds(12), "\(waited)")
+            try await pg.startServer() // so that the gateway stops as it would, without waiting on the store
+        }
+        await server.stop()
+        try await pg.stop()
+    }
+
     /// A claim whose answer never came back (the database slow past the statement's bound) left a lease in this
     /// gateway's own name: it is not renewed with the running ones and goes within seconds, instead of holding the
     /// worker for ever.

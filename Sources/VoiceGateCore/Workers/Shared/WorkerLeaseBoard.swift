@@ -190,6 +190,10 @@ public final class WorkerLeaseBoard: Service, Sendable {
                 try await read()
             } catch {
                 logger.debug("workers: cannot read the board: \(StoreError.reason(error))")
+                // The claim, not this reading, decides who runs: while the board cannot be read, waiters go on to
+                // claim, which answers 503 at once when the database is gone (instead of their waiting out
+                // QUEUE_TIMEOUT behind what another gateway held when last read), or sends them back if still held.
+                pool.queue.setShared(elsewhere: pool.workers.map { _ in 0 }, othersWaiting: false)
             }
         }
     }
