@@ -88,19 +88,20 @@ public final class WorkerLeaseBoard: Service, Sendable {
         var won: Int?
         defer { if won == nil { active.withLock { _ = $0.remove(request) } } }
         let ended = Array(ending.withLock { $0 })
-        let heldEnded: SQLQueryString = ended.isEmpty ? "FALSE" : "(held.gateway = \(bind: gateway) AND held.request_id IN (\(binds: ended)))"
-        let leaseEnded: SQLQueryString = ended.isEmpty
-            ? "FALSE" : "(worker_leases.gateway = \(bind: gateway) AND worker_leases.request_id IN (\(binds: ended)))"
+        /// Whether the lease in `table` is one of this gateway's ending requests'.
+        func endedHere(_ table: String) -> SQLQueryString {
+            ended.isEmpty ? "FALSE" : "(\(ident: table).gateway = \(bind: gateway) AND \(ident: table).request_id IN (\(binds: ended)))"
+        }
         let row = try await backend.db.raw("""
             INSERT INTO worker_leases (worker, place, gateway, request_id, key_name, expires_at)
             SELECT \(bind: worker.name), slots.place, \(bind: gateway), \(bind: request), \(bind: key), \(unsafeRaw: Self.nowMillis) + \(bind: Self.ttl)
             FROM generate_series(0, \(bind: worker.spec.concurrency - 1)) AS slots(place)
             WHERE NOT EXISTS (SELECT 1 FROM worker_leases held WHERE held.worker = \(bind: worker.name) AND held.place = slots.place
-                              AND held.expires_at >= \(unsafeRaw: Self.nowMillis) AND NOT \(heldEnded))
+                              AND held.expires_at >= \(unsafeRaw: Self.nowMillis) AND NOT \(endedHere("held")))
             ORDER BY slots.place LIMIT 1
             ON CONFLICT (worker, place) DO UPDATE SET gateway = excluded.gateway, request_id = excluded.request_id,
                 key_name = excluded.key_name, expires_at = excluded.expires_at
-            WHERE worker_leases.expires_at < \(unsafeRaw: Self.nowMillis) OR \(leaseEnded)
+            WHERE worker_leases.expires_at < \(unsafeRaw: Self.nowMillis) OR \(endedHere("worker_leases"))
             RETURNING place
             """).first()
         guard let row else { return nil }
@@ -114,9 +115,9 @@ public final class WorkerLeaseBoard: Service, Sendable {
         ending.withLock { _ = $0.insert(request) }
     }
 
-    /// Gives the place back (unless this gateway's next request took it over already) and tells the other gateways.
+    /// Gives the place of a request marked `ended` back (unless this gateway's next request took it over already) and
+    /// tells the other gateways.
     func release(_ worker: Worker, place: Int, request: String) async {
-        active.withLock { _ = $0.remove(request) }
         defer { ending.withLock { _ = $0.remove(request) } }
         do {
             try await backend.db.raw("""
