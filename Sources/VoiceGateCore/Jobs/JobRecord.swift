@@ -5,9 +5,6 @@ import Foundation
 public struct JobRecord: Sendable, Equatable {
     public enum Status: String, Sendable, CaseIterable, Codable {
         case queued, running, paused, done, failed, cancelled
-
-        /// Still to be worked on by some gateway.
-        public var isOpen: Bool { self == .queued || self == .running || self == .paused }
     }
 
     /// What every item of the job is synthesized and joined with.

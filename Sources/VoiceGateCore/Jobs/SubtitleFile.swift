@@ -59,7 +59,7 @@ public enum SubtitleFile {
                 throw SubtitleError(line: blockStart + 1, "a subtitle block without a timing line (\"00:00:01,000 --> 00:00:02,500\")")
             }
             let line = blockStart + timing + 1
-            let (start, end) = try timings(block[timing], vtt: isVTT, line: line)
+            let (start, end) = try timings(block[timing], line: line)
             let spoken = spokenText(Array(block[(timing + 1)...]))
             if spoken.isEmpty { continue }
             guard cues.count < maxCues else { throw SubtitleError(line: line, "more than \(maxCues) cues (JOB_MAX_ITEMS)") }
@@ -69,7 +69,7 @@ public enum SubtitleFile {
         return (isVTT ? .vtt : .srt, cues)
     }
 
-    static func timings(_ line: Substring, vtt: Bool, line number: Int) throws(SubtitleError) -> (Int, Int) {
+    static func timings(_ line: Substring, line number: Int) throws(SubtitleError) -> (Int, Int) {
         let parts = line.split(separator: "-->", maxSplits: 1, omittingEmptySubsequences: false)
         guard parts.count == 2 else { throw SubtitleError(line: number, "a timing line needs START --> END") }
         // WebVTT puts cue settings after the end time ("align:start position:10%").
