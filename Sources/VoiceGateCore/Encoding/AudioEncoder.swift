@@ -9,6 +9,15 @@ protocol AudioEncoder: AnyObject {
     func finish(into output: inout ByteBuffer) throws
 }
 
+extension AudioEncoder {
+    /// Encodes little-endian 16-bit PCM given as bytes (an odd last byte is left out).
+    func encode(pcm bytes: some Collection<UInt8>, into output: inout ByteBuffer) throws {
+        var samples = [Int16](repeating: 0, count: bytes.count / 2)
+        samples.withUnsafeMutableBytes { $0.copyBytes(from: bytes.prefix($0.count)) }
+        try samples.withUnsafeBufferPointer { try encode($0, into: &output) }
+    }
+}
+
 /// An encoder library refused its settings or its input.
 struct EncoderError: Error, CustomStringConvertible {
     let description: String

@@ -10,14 +10,11 @@ extension SpeechFormat {
         let end = header.dataSizeIsUnknown ? wav.count : min(wav.count, header.dataOffset + header.dataSize)
         let body = wav[min(header.dataOffset, end)..<end]
         if self == .pcm { return Array(body.prefix(body.count & ~1)) }
-        let count = body.count / 2
-        var samples = [Int16](repeating: 0, count: count)
-        samples.withUnsafeMutableBytes { $0.copyBytes(from: body.prefix(count * 2)) }
         do {
-            let frames = count / max(1, header.channels)
+            let frames = body.count / 2 / max(1, header.channels)
             guard let encoder = try makeEncoder(sampleRate: header.sampleRate, channels: header.channels, totalFrames: frames) else { return wav }
             var out = ByteBuffer()
-            try samples.withUnsafeBufferPointer { try encoder.encode($0, into: &out) }
+            try encoder.encode(pcm: body, into: &out)
             try encoder.finish(into: &out)
             return Array(out.readableBytesView)
         } catch {

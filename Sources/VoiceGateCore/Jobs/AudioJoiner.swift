@@ -55,16 +55,17 @@ public enum AudioJoiner {
         let encoder = try format.makeEncoder(sampleRate: rate, channels: channels, totalFrames: totalFrames)
         var written = 0
         var buffer = ByteBuffer()
-        func emit(_ pcm: [UInt8]) throws {
-            if let encoder {
-                let count = pcm.count / 2
-                var samples = [Int16](repeating: 0, count: count)
-                samples.withUnsafeMutableBytes { $0.copyBytes(from: pcm.prefix(count * 2)) }
-                try samples.withUnsafeBufferPointer { try encoder.encode($0, into: &buffer) }
-            } else {
-                buffer.writeBytes(pcm)
-            }
+        func emit(_ pcm: some Collection<UInt8>) throws {
+            if let encoder { try encoder.encode(pcm: pcm, into: &buffer) } else { buffer.writeBytes(pcm) }
             if buffer.readableBytes >= block { try flush() }
+        }
+        func emitSilence(frames: Int) throws {
+            var left = frames * frameBytes
+            while left > 0 {
+                let n = min(left, block)
+                try emit(repeatElement(UInt8(0), count: n))
+                left -= n
+            }
         }
         func flush() throws {
             guard buffer.readableBytes > 0 else { return }
@@ -76,12 +77,7 @@ public enum AudioJoiner {
         var at = 0 // frames written
         for (item, place) in zip(items, placements) {
             let silence = max(0, frames(place.start) - at)
-            var left = silence * frameBytes
-            while left > 0 {
-                let n = min(left, block)
-                try emit([UInt8](repeating: 0, count: n))
-                left -= n
-            }
+            try emitSilence(frames: silence)
             at += silence
             let input = try FileHandle(forReadingFrom: URL(fileURLWithPath: item.path))
             defer { try? input.close() }
@@ -92,16 +88,11 @@ public enum AudioJoiner {
                 guard let chunk = try input.read(upToCount: min(remaining, block)), !chunk.isEmpty else {
                     throw JoinError("an item's audio (\(item.path)) ended before its length")
                 }
-                try emit([UInt8](chunk))
+                try emit(chunk)
                 remaining -= chunk.count
             }
         }
-        var tail = max(0, totalFrames - at) * frameBytes
-        while tail > 0 {
-            let n = min(tail, block)
-            try emit([UInt8](repeating: 0, count: n))
-            tail -= n
-        }
+        try emitSilence(frames: max(0, totalFrames - at))
         if let encoder { try encoder.finish(into: &buffer) }
         try flush()
         return written
