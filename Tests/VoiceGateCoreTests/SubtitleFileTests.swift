@@ -70,7 +70,24 @@ struct SubtitleFileTests {
             let (read, back) = try SubtitleFile.read(Array(SubtitleFile.write(cues, as: format).utf8), maxCues: 10)
             #expect(read == format)
             #expect(back.map(\.start) == cues.map(\.start) && back.map(\.end) == cues.map(\.end))
-            #expect(back.map(\.text) == ["First.", "Second line -> on.", "你好。"])
+            #expect(back.map(\.text) == ["First.", "Second line --> on.", "你好。"])
         }
+    }
+
+    /// Found by fuzz-subtitles: a cue whose text held "<" and, once written, a ">" read back as one markup tag and
+    /// lost all its text.
+    @Test func textThatLooksLikeMarkupOrEntitiesReadsBackAsItself() throws {
+        let texts = ["<v A00:00:02.500 -WEBVT NOTE xrs, e&gE.02.000 a0:01,000 -->", "1 < 2 > 0", "Tom &amp; Jerry &lt;3",
+                     "{\\an8} is a tag, {braces} are not", "{x}"]
+        let cues = texts.enumerated().map { SubtitleCue(start: $0.offset * 1000, end: $0.offset * 1000 + 500, text: $0.element) }
+        for format in SubtitleFile.Format.allCases {
+            let (_, back) = try SubtitleFile.read(Array(SubtitleFile.write(cues, as: format).utf8), maxCues: 10)
+            #expect(back.map(\.text) == texts.map { $0.replacingOccurrences(of: "{\\", with: "{ \\") })
+        }
+        let fuzzed = "WEBVTT\n\nid\n00:01.000 --> 00:02.000 align:start\n<v A00:00:02.500 -WEBVT\u{01}\u{04}\nNOTE xrs, e&gE.02.000 a0:01,000 -->\n"
+        let (format, read) = try Self.read(fuzzed)
+        let (_, again) = try SubtitleFile.read(Array(SubtitleFile.write(read, as: format).utf8), maxCues: 10)
+        #expect(again == read)
+        #expect(try Self.read("1\n00:00:01,000 --> 00:00:02,000\n{\\an8}Top {not a tag}\n").1.map(\.text) == ["Top {not a tag}"])
     }
 }

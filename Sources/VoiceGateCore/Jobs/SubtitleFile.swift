@@ -8,20 +8,21 @@ public enum SubtitleFile {
         case srt, vtt
     }
 
-    /// What a cue's text keeps for speech: markup (`<i>`, `<c.yellow>`, `<00:01.000>`, `{\an8}`) goes, lines are
-    /// joined by spaces, and `&amp;`-style entities become their characters.
+    /// What a cue's text keeps for speech: markup (`<i>`, `<c.yellow>`, `<00:01.000>`, the `{\an8}` override tags
+    /// SRT files carry over from ASS) goes, lines are joined by spaces, and `&amp;`-style entities become their
+    /// characters.
     static func spokenText(_ lines: [Substring]) -> String {
         var out = ""
         for line in lines {
             var text = ""
             var skipping: Character?
-            for c in line {
+            for (i, c) in zip(line.indices, line) {
                 if let closing = skipping {
                     if c == closing { skipping = nil }
                     continue
                 }
                 if c == "<", line.contains(">") { skipping = ">"; continue }
-                if c == "{", line.contains("}") { skipping = "}"; continue }
+                if c == "{", line[i...].dropFirst().first == "\\", line.contains("}") { skipping = "}"; continue }
                 text.append(c)
             }
             let trimmed = text.trimmed
@@ -107,8 +108,24 @@ public enum SubtitleFile {
         for (n, cue) in cues.enumerated() {
             if format == .srt { out += "\(n + 1)\n" }
             out += "\(clock(cue.start, format)) --> \(clock(cue.end, format))\n"
-            // A blank line would end the cue, and "-->" would read as a timing line.
-            out += cue.text.replacingNewlinesWithSpaces.replacingOccurrences(of: "-->", with: "->") + "\n\n"
+            out += escaped(cue.text) + "\n\n"
+        }
+        return out
+    }
+
+    /// A cue's text as one line that reads back as itself: a newline would end the cue, and `<`, `>` and `&` would
+    /// read as markup or an entity (or, in "-->", as a timing line), so they are written as entities; an ASS
+    /// override tag's `{\` gets a space.
+    static func escaped(_ text: String) -> String {
+        var out = ""
+        for c in text.replacingNewlinesWithSpaces {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\\" where out.last == "{": out += " \\"
+            default: out.append(c)
+            }
         }
         return out
     }
