@@ -26,6 +26,27 @@ struct FairQueueTests {
         #expect(queue.snapshot.running == 0)
     }
 
+    /// A key's own requests go before its job's items in its lane; other lanes keep their turns.
+    @Test func aLanesOwnRequestsPassItsBackgroundItems() async throws {
+        let queue = FairQueue(maxConcurrency: 1, maxWaiting: 10)
+        let first = try await queue.acquire(timeout: 5)
+        let order = Recorded<String>()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (name, lane, background) in [("item-1", "k", true), ("item-2", "k", true), ("other", "b", false), ("own", "k", false)] {
+                let ticket = queue.makeTicket()
+                group.addTask {
+                    let lease = try await queue.acquire(ticket: ticket, lane: lane, background: background, timeout: 5)
+                    order.append(name)
+                    lease.release()
+                }
+                #expect(await eventually { queue.position(of: ticket) != nil })
+            }
+            first.release()
+            try await group.waitForAll()
+        }
+        #expect(order.values == ["own", "other", "item-1", "item-2"])
+    }
+
     @Test func refusesBeyondMaxWaiting() async throws {
         let queue = FairQueue(maxConcurrency: 1, maxWaiting: 1)
         let lease = try await queue.acquire(timeout: 5)

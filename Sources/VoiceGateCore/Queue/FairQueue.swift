@@ -44,6 +44,8 @@ public final class FairQueue: Sendable {
         let continuation: CheckedContinuation<Grant, any Error>
         let want: ModelWeights?
         let excluded: Int?
+        /// A job's item: the key's own requests go before it in the key's lane.
+        var background = false
         let since = ContinuousClock.now
         var skips = 0
     }
@@ -97,7 +99,11 @@ public final class FairQueue: Sendable {
                 cursor += 1
                 if cursor >= order.count { cursor = 0 }
             }
-            lanes[lane, default: []].append(waiter)
+            if !waiter.background, let firstBackground = lanes[lane]?.firstIndex(where: \.background) {
+                lanes[lane]!.insert(waiter, at: firstBackground)
+            } else {
+                lanes[lane, default: []].append(waiter)
+            }
             waiting += 1
         }
 
@@ -329,9 +335,10 @@ public final class FairQueue: Sendable {
 
     /// Waits for a place on a worker; the returned lease names it and must be released when the upstream work is
     /// done. `weights` are what the request needs loaded; `retryExcluding` puts it first in line, anywhere but there.
-    /// `front`: back first in line (its place was taken by another gateway as it got it).
+    /// `front`: back first in line (its place was taken by another gateway as it got it). `background`: a job's
+    /// item, which its lane's other requests pass.
     public func acquire(ticket: UInt64? = nil, lane: String = "", weights: ModelWeights? = nil, retryExcluding: Int? = nil,
-                        front: Bool = false, timeout: Double) async throws -> QueueLease {
+                        front: Bool = false, background: Bool = false, timeout: Double) async throws -> QueueLease {
         let id = ticket ?? makeTicket()
         let refusal: QueueError? = state.withLock { s in
             if s.slots.allSatisfy(\.draining) { return .allDraining }
@@ -342,7 +349,8 @@ public final class FairQueue: Sendable {
         defer { timer.cancel() }
         let grant = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Grant, any Error>) in
-                let waiter = Waiter(id: id, continuation: continuation, want: weights, excluded: retryExcluding)
+                var waiter = Waiter(id: id, continuation: continuation, want: weights, excluded: retryExcluding)
+                waiter.background = background
                 enum Outcome { case queued(Placed), rejected(any Error) }
                 let outcome: Outcome = state.withLock { s in
                     if s.closed { return .rejected(QueueError.shuttingDown) }

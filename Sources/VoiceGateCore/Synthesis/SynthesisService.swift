@@ -27,13 +27,16 @@ public final class SynthesisService: Sendable {
     /// `gpt-sovits`, `adapter` or `espeak-ng (embedded)`: every worker speaks the same protocol.
     public var engineName: String { pool.workers[0].engine.name }
 
-    /// `lane` is the fair queue's lane (the key's name); `trace` hears the timings. A request that could not
-    /// connect to its worker is tried once more on another; once a worker has answered it is never retried.
-    public func synthesize(_ request: SynthesisRequest, ticket: UInt64? = nil, lane: String = "",
+    /// `lane` is the fair queue's lane (the key's name); `trace` hears the timings; `background` (a job's item) lets
+    /// the lane's other requests go first. A request that could not connect to its worker is tried once more on
+    /// another; once a worker has answered it is never retried.
+    public func synthesize(_ request: SynthesisRequest, ticket: UInt64? = nil, lane: String = "", background: Bool = false,
                            trace: SynthesisTrace? = nil) async throws -> SynthesisResult {
         let queued = ContinuousClock.now
         let weights = pool.loadsWeights ? request.weights : nil
-        var place = try await acquire { try await queue.acquire(ticket: ticket, lane: lane, weights: weights, timeout: queueTimeout) }
+        var place = try await acquire {
+            try await queue.acquire(ticket: ticket, lane: lane, weights: weights, background: background, timeout: queueTimeout)
+        }
         var retried = false
         while true {
             let worker = pool.workers[place.slot]
