@@ -147,3 +147,21 @@ extension UInt8 {
         }
     }
 }
+
+extension MultipartGuard {
+    /// `form-data; name="x"; filename="y"` → the quoted or bare value of one parameter.
+    static func parameter(_ key: String, in header: String) -> String? {
+        func trimmed(_ s: Substring) -> Substring {
+            guard let first = s.firstIndex(where: { !$0.isWhitespace }), let last = s.lastIndex(where: { !$0.isWhitespace }) else { return "" }
+            return s[first...last]
+        }
+        for part in header.split(separator: ";") {
+            let pair = part.split(separator: "=", maxSplits: 1).map(trimmed)
+            guard pair.count == 2, pair[0].lowercased() == key else { continue }
+            var v = pair[1]
+            if v.hasPrefix("\""), v.hasSuffix("\""), v.count >= 2 { v = v.dropFirst().dropLast() }
+            return String(v)
+        }
+        return nil
+    }
+}

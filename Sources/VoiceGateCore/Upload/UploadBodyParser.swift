@@ -106,7 +106,7 @@ private final class PartState {
 
     func header(name headerName: String, value headerValue: String) {
         guard headerName.lowercased() == "content-disposition" else { return }
-        name = Self.parameter("name", in: headerValue)
+        name = MultipartGuard.parameter("name", in: headerValue)
         isFile = name == SynthesisUploadReader.fileField
         if isFile {
             if fileSeen { fail(.invalid("duplicate_field", "reference_audio was sent more than once")) }
@@ -173,20 +173,4 @@ private final class PartState {
     }
 
     private func fail(_ e: GatewayError) { if error == nil { error = e } }
-
-    /// `form-data; name="x"; filename="y"` → the quoted or bare value of one parameter.
-    static func parameter(_ key: String, in header: String) -> String? {
-        func trimmed(_ s: Substring) -> Substring {
-            guard let first = s.firstIndex(where: { !$0.isWhitespace }), let last = s.lastIndex(where: { !$0.isWhitespace }) else { return "" }
-            return s[first...last]
-        }
-        for part in header.split(separator: ";") {
-            let pair = part.split(separator: "=", maxSplits: 1).map(trimmed)
-            guard pair.count == 2, pair[0].lowercased() == key else { continue }
-            var v = pair[1]
-            if v.hasPrefix("\""), v.hasSuffix("\""), v.count >= 2 { v = v.dropFirst().dropLast() }
-            return String(v)
-        }
-        return nil
-    }
 }
