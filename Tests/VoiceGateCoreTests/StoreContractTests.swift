@@ -229,7 +229,10 @@ struct StoreContractTests {
                                                                             durationMs: 1234, fileName: "jobs/job-1/3.wav"))
             try await a.releaseJob("job-1", gateway: "gw-c")
             #expect(try await b.job(id: "job-1")?.runner == nil)
-            #expect(try await b.setJobStatus("job-1", .done, reason: nil, finished: Self.now.addingTimeInterval(20)))
+            #expect(try await b.setJobStatus("job-1", .done, reason: nil, finished: Self.now.addingTimeInterval(20), from: nil))
+            // A runner finishing after the job ended (cancelled, say) leaves it as it is.
+            #expect(try await a.setJobStatus("job-1", .failed, reason: "late", finished: nil, from: JobRecord.Status.open) == false)
+            #expect(try await a.job(id: "job-1")?.status == .done)
             // job-1 is done; job-2's runner stopped renewing at +5.
             #expect(try await a.claimJob(gateway: "gw-a", ttl: 10, now: Self.now.addingTimeInterval(30))?.id == "job-2")
             #expect(try await a.pruneJobs(finishedBefore: Self.now.addingTimeInterval(10)).isEmpty)

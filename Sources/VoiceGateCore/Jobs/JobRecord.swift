@@ -5,6 +5,9 @@ import Foundation
 public struct JobRecord: Sendable, Equatable {
     public enum Status: String, Sendable, CaseIterable, Codable {
         case queued, running, paused, done, failed, cancelled
+
+        /// Still to run.
+        public static let open: [Status] = [.queued, .running, .paused]
     }
 
     /// What every item of the job is synthesized and joined with.

@@ -11,9 +11,11 @@ public protocol JobStore: Sendable {
     func items(ofJob id: String) async throws -> [JobItemRecord]
     /// An item's outcome (and new text, for a regeneration); false when the job or item is gone.
     func updateItem(job id: String, _ item: JobItemRecord) async throws -> Bool
-    /// Moves a job on; `finished` stamps its end. False when it is gone.
-    func setJobStatus(_ id: String, _ status: JobRecord.Status, reason: String?, finished: Date?) async throws -> Bool
-    /// The oldest open job that no gateway runs (or whose runner's lease ran out), now run by `gateway` for `ttl`.
+    /// Moves a job on; `finished` stamps its end (nil clears it). False when it is gone, or its status is not one
+    /// of `from` (a job cancelled meanwhile stays cancelled).
+    func setJobStatus(_ id: String, _ status: JobRecord.Status, reason: String?, finished: Date?, from: [JobRecord.Status]?) async throws -> Bool
+    /// The oldest open job (queued, running or paused) that no gateway runs (or whose runner's lease ran out), now run
+    /// by `gateway` for `ttl`.
     func claimJob(gateway: String, ttl: TimeInterval, now: Date) async throws -> JobRecord?
     /// Keeps `gateway`'s leases on `ids`; returns the ids still held (a job cancelled or taken over is not).
     func renewJobs(_ ids: [String], gateway: String, ttl: TimeInterval, now: Date) async throws -> [String]

@@ -2,7 +2,7 @@ import Foundation
 
 /// Keys, daily usage, history and (as a `VoiceStore`) saved voices: what must survive a restart and, later, be shared by several gateways.
 /// Callers never know which database is behind it.
-public protocol GatewayStore: VoiceStore {
+public protocol GatewayStore: VoiceStore, JobStore {
     func keys() async throws -> [KeyRecord]
     func key(named name: String) async throws -> KeyRecord?
     /// The key whose secret hashes to `hash` (`KeyRecord.hash`), for a key made elsewhere a moment ago.

@@ -53,11 +53,12 @@ extension SQLGatewayStore: JobStore {
         }
     }
 
-    func setJobStatus(_ id: String, _ status: JobRecord.Status, reason: String?, finished: Date?) async throws -> Bool {
+    func setJobStatus(_ id: String, _ status: JobRecord.Status, reason: String?, finished: Date?, from: [JobRecord.Status]?) async throws -> Bool {
         try await backend.write { db in
-            !(try await db.update("jobs").set("status", to: status.rawValue).set("reason", to: reason)
-                .set("finished_at", to: finished.map(Self.millis))
-                .where("id", .equal, id).returning("id").all()).isEmpty
+            let update = db.update("jobs").set("status", to: status.rawValue).set("reason", to: reason)
+                .set("finished_at", to: finished.map(Self.millis)).where("id", .equal, id)
+            if let from { update.where("status", .in, from.map(\.rawValue)) }
+            return !(try await update.returning("id").all()).isEmpty
         }
     }
 
@@ -66,11 +67,17 @@ extension SQLGatewayStore: JobStore {
         // PostgreSQL: gateways claiming at once skip each other's row instead of waiting on it. SQLite has one writer
         // at a time; there the outer condition alone keeps two claims from taking one job.
         let skipLocked: SQLQueryString = backend.isShared ? " FOR UPDATE SKIP LOCKED" : ""
+        // Most polls find nothing: a read first takes no write lock (nor, on SQLite, a sync to disk).
+        let candidate = try await db.raw("""
+            SELECT id FROM jobs WHERE status IN ('queued', 'running', 'paused')
+                AND (runner IS NULL OR runner_expires < \(bind: nowMillis)) LIMIT 1
+            """).first()
+        guard candidate != nil else { return nil }
         return try await backend.write { db in
             try await db.raw("""
                 UPDATE jobs SET runner = \(bind: gateway), runner_expires = \(bind: until),
                     status = CASE WHEN status = 'queued' THEN 'running' ELSE status END
-                WHERE id = (SELECT id FROM jobs WHERE status IN ('queued', 'running')
+                WHERE id = (SELECT id FROM jobs WHERE status IN ('queued', 'running', 'paused')
                                 AND (runner IS NULL OR runner_expires < \(bind: nowMillis))
                             ORDER BY created_at, id LIMIT 1\(skipLocked))
                   AND (runner IS NULL OR runner_expires < \(bind: nowMillis))
