@@ -52,6 +52,18 @@ public struct GatewayConfig: Sendable {
     /// Where keys, usage and history live; nil means `sqlite://DATA_DIR/voicegate.db`.
     public var storeURL: String?
     public var historyDays = 30
+    /// `JOB_MAX_ITEMS`: the most items one job may have.
+    public var jobMaxItems = 2000
+    /// `JOB_MAX_CHARS`: the most characters one job may speak, all items together.
+    public var jobMaxChars = 500_000
+    /// `JOBS_DAYS`: a finished job and its files are kept this long.
+    public var jobsDays = 7
+    /// `JOB_CALLBACK_HOSTS`: the hosts a job's `callback_url` may name (nil: any but this machine's own; `none`: no
+    /// callbacks).
+    public var jobCallbackHosts: [String]?
+    /// `JOBS_DIR`: the jobs' audio; nil is `DATA_DIR/jobs`, or `SOVITS_REF_DIR/jobs` (the folder gateways sharing a
+    /// PostgreSQL store share) when the store is PostgreSQL.
+    public var jobsDir: String?
     /// `UPLOAD_KEEP_HOURS`: an uploaded reference not used for this long is removed.
     public var uploadKeepHours = 24.0
     /// `UPLOAD_MAX_MB`: the uploaded references' total; past it the least recently used go first.
@@ -88,7 +100,7 @@ public struct GatewayConfig: Sendable {
         "SOVITS_REF_DIR", "SOVITS_REF_PATH", "SOVITS_MAX_CONCURRENCY", "QUEUE_MAX", "QUEUE_TIMEOUT",
         "REF_MIN_SECONDS", "REF_MAX_SECONDS", "DATA_DIR", "HEALTH_INTERVAL", "SHUTDOWN_GRACE", "CLIENT_IDLE_TIMEOUT",
         "CLIENT_HEADER_TIMEOUT", "CLIENT_BODY_MIN_RATE", "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_CLIENT",
-        "ESPEAK_COMMAND", "STORE_URL", "GATEWAY_NAME", "WORKERS_SHARED", "HISTORY_DAYS", "HISTORY_MAX_ROWS", "UPLOAD_KEEP_HOURS", "UPLOAD_MAX_MB", "HISTORY_STORE_TEXT", "METRICS_PUBLIC", "VOICE_ALIASES", "PUBLIC_VOICE_LIST",
+        "ESPEAK_COMMAND", "STORE_URL", "GATEWAY_NAME", "WORKERS_SHARED", "HISTORY_DAYS", "JOB_MAX_ITEMS", "JOB_MAX_CHARS", "JOBS_DAYS", "JOBS_DIR", "JOB_CALLBACK_HOSTS", "HISTORY_MAX_ROWS", "UPLOAD_KEEP_HOURS", "UPLOAD_MAX_MB", "HISTORY_STORE_TEXT", "METRICS_PUBLIC", "VOICE_ALIASES", "PUBLIC_VOICE_LIST",
         "SOVITS_WORKERS", "WORKERS_FILE", "WORKER_POLICY",
     ]
 
@@ -174,6 +186,14 @@ public struct GatewayConfig: Sendable {
             c.gatewayName = x
         }
         if let x = v("HISTORY_DAYS") { c.historyDays = try int(x, "HISTORY_DAYS", min: 1, max: 36500) }
+        if let x = v("JOB_MAX_ITEMS") { c.jobMaxItems = try int(x, "JOB_MAX_ITEMS", min: 1, max: 100_000) }
+        if let x = v("JOB_MAX_CHARS") { c.jobMaxChars = try int(x, "JOB_MAX_CHARS", min: 1, max: 100_000_000) }
+        if let x = v("JOBS_DAYS") { c.jobsDays = try int(x, "JOBS_DAYS", min: 1, max: 36500) }
+        if let x = v("JOBS_DIR"), !x.isEmpty { c.jobsDir = x }
+        if let x = v("JOB_CALLBACK_HOSTS") {
+            let hosts = x.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+            c.jobCallbackHosts = hosts == ["none"] ? [] : hosts
+        }
         if let x = v("HISTORY_MAX_ROWS") { c.historyMaxRows = try int(x, "HISTORY_MAX_ROWS", min: 1000, max: 1_000_000_000) }
         if let x = v("UPLOAD_KEEP_HOURS") { c.uploadKeepHours = try seconds(x, "UPLOAD_KEEP_HOURS") }
         if let x = v("UPLOAD_MAX_MB") { c.uploadMaxMB = try seconds(x, "UPLOAD_MAX_MB") }
@@ -199,6 +219,13 @@ public struct GatewayConfig: Sendable {
 
     /// Absolute folder where uploads are stored.
     public var absoluteRefDir: String { Self.absolute(refDir) }
+
+    /// Absolute folder of the jobs' audio: another gateway resuming a job must find the items already made.
+    public var absoluteJobsDir: String {
+        if let jobsDir { return Self.absolute(jobsDir) }
+        if case .postgres = try? storeLocation { return absoluteRefDir + "/jobs" }
+        return Self.absolute(dataDir) + "/jobs"
+    }
 
     /// The reference folder as the upstream sees it.
     public var upstreamRefDir: String { refPath ?? absoluteRefDir }

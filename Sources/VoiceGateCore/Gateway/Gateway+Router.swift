@@ -34,6 +34,10 @@ extension Gateway {
                           holders: { [self] in self.holders(of: $0) })
             .addRoutes(to: api)
         GatewaysController(store: database, name: config.gatewayName).addRoutes(to: api)
+        JobsController(store: database, voices: voices, files: jobFiles,
+                       limits: JobSubmission.Limits(maxItems: config.jobMaxItems, maxCharacters: config.jobMaxChars),
+                       callbacks: jobCallbacks, wake: { [jobs] in jobs.wake() })
+            .addRoutes(to: api)
         HistoryController(store: database, flush: { [storeSync] in await storeSync.sync() }).addRoutes(to: api)
         // OpenAI's paths are fixed (clients append /audio/speech to a base URL ending in /v1), whatever API_V1_PREFIX says.
         let openAI = router.group("v1").add(middleware: APIKeyMiddleware(keys: keyLookup))

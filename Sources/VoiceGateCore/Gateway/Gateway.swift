@@ -39,6 +39,10 @@ public final class Gateway: Sendable {
     let history: HistoryWriter
     let storeSync: StoreSync
     public let startedAt = Date()
+    /// Runs the store's long-form jobs here (any gateway on the store may run any job).
+    public let jobs: JobRunner
+    public let jobFiles: JobFiles
+    let jobCallbacks: JobCallbacks
     /// Every gateway sharing the store (this one included), as of the last second.
     public let roster = GatewayRoster()
     let httpClient: HTTPClient?
@@ -110,6 +114,16 @@ public final class Gateway: Sendable {
         metrics = GatewayMetrics()
         history = HistoryWriter()
         recorder = RequestRecorder(log: log, metrics: metrics, history: history, gatewayName: config.gatewayName, logger: logger)
+        jobFiles = JobFiles(root: config.absoluteJobsDir)
+        let store = database
+        jobCallbacks = JobCallbacks(allowedHosts: config.jobCallbackHosts, keys: keys, logger: logger) { job in
+            guard let items = try? await store.items(ofJob: job.id) else { return nil }
+            return try? [UInt8](JobsController.encoder.encode(JobsController.json(JobResults(job: job, items: items), withItems: true)))
+        }
+        let synthesizer = JobItemSynthesizer(service: service, voices: voices, meter: meter, keys: keys, recorder: recorder, files: jobFiles,
+                                             keepText: config.historyStoreText, apiPrefix: config.apiPrefix)
+        jobs = JobRunner(store: database, gateway: config.gatewayName, synthesizer: synthesizer, files: jobFiles,
+                         maxJobs: pool.queue.maxConcurrency, keepDays: config.jobsDays, callbacks: jobCallbacks, logger: logger)
         let (name, address, started, log, pool) = (config.gatewayName, config.listenAddress, startedAt, log, pool)
         storeSync = StoreSync(store: database, keys: keys, meter: meter, history: history, historyDays: config.historyDays,
                               historyMaxRows: config.historyMaxRows, storage: storage,
@@ -152,6 +166,8 @@ public final class Gateway: Sendable {
         if let board { services.append(board) }
         if let httpClient { services.append(HTTPClientService(client: httpClient)) }
         services.append(monitor)
+        // Last, so it stops first: its jobs go back to the store while the store and the upstream client still run.
+        services.append(jobs)
         return services
     }
 

@@ -131,6 +131,9 @@ extension Character {
 extension StringProtocol {
     var trimmed: String { trimmingCharacters(in: .whitespacesAndNewlines) }
 
+    /// Nothing but white space (or nothing).
+    var isBlank: Bool { allSatisfy(\.isBlank) }
+
     /// The lines joined by single spaces (a piece of speech is one line).
     var replacingNewlinesWithSpaces: String {
         guard contains(where: \.isNewline) else { return String(self) }

@@ -5,6 +5,8 @@ public struct SynthesisFields: Sendable {
     public static let maxTextLength = 5000
     public static let maxPromptLength = 1000
     public static let defaultTemperature = 0.7
+    /// GPT-SoVITS's `speed_factor`, as the seed takes it.
+    public static let speedRange = 0.5...2.0
 
     public var text: String?
     public var language: String?
@@ -40,7 +42,7 @@ public struct SynthesisFields: Sendable {
         }
         let language = try Self.language(self.language, field: "language") ?? "auto"
         let promptLanguage = try Self.language(self.promptLanguage, field: "prompt_language") ?? language
-        let speed = try Self.number(self.speed, field: "speed", code: "invalid_speed", range: 0.5...2.0, default: 1.0)
+        let speed = try Self.number(self.speed, field: "speed", code: "invalid_speed", range: Self.speedRange, default: 1.0)
         let temperature = try Self.number(self.temperature, field: "temperature", code: "invalid_temperature", range: 0.1...1.0, default: Self.defaultTemperature)
         let promptText = promptText?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         guard promptText.count <= Self.maxPromptLength else {

@@ -1,0 +1,240 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Runs the store's jobs on this gateway, as the Postgres-backed queues do (`postgres.md`): it claims the oldest open
+/// job nobody holds (`FOR UPDATE SKIP LOCKED` on PostgreSQL), holds it by a lease it renews every 2 s, and runs its
+/// items one at a time through the fair queue. A gateway that dies stops renewing: within `leaseSeconds` its jobs
+/// are claimed again (by a restart or another gateway) and resume with the item that was running, since an item is
+/// only marked done once its audio is in the jobs folder. Up to `maxJobs` jobs at once, so every worker has work.
+public final class JobRunner: Service, Sendable {
+    static let leaseSeconds: TimeInterval = 6
+    static let renewEvery: Duration = .seconds(2)
+    /// Jobs submitted here wake the runner at once; this finds those of other gateways and leases run out.
+    static let pollEvery: Duration = .seconds(1)
+    /// A job paused on a spent quota is tried again after this (by whichever gateway claims it).
+    static let pausedRetry: TimeInterval = 60
+    /// An item whose synthesis fails (not a busy or unreachable upstream) is tried this often before it is failed.
+    static let itemAttempts = 3
+
+    let store: any JobStore
+    let gateway: String
+    let synthesizer: JobItemSynthesizer
+    let files: JobFiles
+    let maxJobs: Int
+    let keepDays: Int
+    let callbacks: JobCallbacks
+    let logger: Logger
+    private let running = Mutex<[String: Task<Void, Never>]>([:])
+    private let wakeups: AsyncStream<Void>
+    private let wakeup: AsyncStream<Void>.Continuation
+
+    init(store: any JobStore, gateway: String, synthesizer: JobItemSynthesizer, files: JobFiles, maxJobs: Int, keepDays: Int,
+         callbacks: JobCallbacks, logger: Logger) {
+        self.store = store
+        self.gateway = gateway
+        self.synthesizer = synthesizer
+        self.files = files
+        self.maxJobs = max(1, maxJobs)
+        self.keepDays = keepDays
+        self.callbacks = callbacks
+        self.logger = logger
+        (wakeups, wakeup) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Looks for work now (a job was submitted or an item is to be redone here).
+    public func wake() { wakeup.yield() }
+
+    /// The ids of the jobs running here.
+    public var runningJobs: [String] { running.withLock { Array($0.keys) }.sorted() }
+
+    public func run() async throws {
+        let ticker = Task { [wakeup] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: Self.pollEvery)
+                wakeup.yield()
+            }
+        }
+        await cancelWhenGracefulShutdown {
+            var lastRenewed = ContinuousClock.now
+            var renewedAt = ContinuousClock.now
+            var prunedAt: ContinuousClock.Instant?
+            for await _ in self.wakeups {
+                if Task.isCancelled { break }
+                let now = ContinuousClock.now
+                if now - renewedAt >= Self.renewEvery {
+                    renewedAt = now
+                    if await self.renew() { lastRenewed = now }
+                    // Unrenewed past its lease, a job may be running elsewhere already: stop it here.
+                    if now - lastRenewed > .seconds(Self.leaseSeconds - 1) { self.stopAll() }
+                }
+                if prunedAt.map({ now - $0 > .seconds(3600) }) ?? true {
+                    prunedAt = now
+                    await self.prune()
+                }
+                await self.claim()
+            }
+        }
+        ticker.cancel()
+        wakeup.finish()
+        await stop()
+    }
+
+    /// Claims jobs until `maxJobs` run here or none is left.
+    private func claim() async {
+        while running.withLock({ $0.count }) < maxJobs {
+            let job: JobRecord?
+            do {
+                job = try await store.claimJob(gateway: gateway, ttl: Self.leaseSeconds, now: Date())
+            } catch {
+                logger.debug("jobs: cannot claim: \(error)")
+                return
+            }
+            guard let job else { return }
+            logger.info("job \(job.id): running here (\(job.total) items, key \(job.key))")
+            let task = Task { [self] in
+                let keep = await execute(job)
+                running.withLock { _ = $0.removeValue(forKey: job.id) }
+                if !keep { try? await store.releaseJob(job.id, gateway: gateway) }
+            }
+            running.withLock { $0[job.id] = task }
+        }
+    }
+
+    /// Renews the leases of the jobs running here; a job cancelled, deleted or taken over elsewhere is stopped.
+    private func renew() async -> Bool {
+        let ids = runningJobs
+        guard !ids.isEmpty else { return true }
+        do {
+            let held = Set(try await store.renewJobs(ids, gateway: gateway, ttl: Self.leaseSeconds, now: Date()))
+            for id in ids where !held.contains(id) {
+                logger.info("job \(id): no longer held here (cancelled, deleted or taken over); stopping it")
+                running.withLock { $0[id] }?.cancel()
+            }
+            return true
+        } catch {
+            logger.warning("jobs: cannot renew the leases of \(ids.count) jobs: \(error)")
+            return false
+        }
+    }
+
+    private func stopAll() {
+        for task in running.withLock({ Array($0.values) }) { task.cancel() }
+    }
+
+    /// Stops every job running here and gives it back, so that a restart or another gateway resumes it at once.
+    private func stop() async {
+        let tasks = running.withLock { Array($0.values) }
+        for task in tasks { task.cancel() }
+        for task in tasks { await task.value }
+    }
+
+    private func prune() async {
+        do {
+            let removed = try await store.pruneJobs(finishedBefore: Date().addingTimeInterval(-Double(keepDays) * 86400))
+            for id in removed { files.remove(id) }
+            if !removed.isEmpty { logger.info("jobs: removed \(removed.count) jobs finished over \(keepDays) days ago (JOBS_DAYS)") }
+        } catch {
+            logger.debug("jobs: cannot prune: \(error)")
+        }
+    }
+
+    /// What a failed item means for its job.
+    enum Disposition: Equatable {
+        /// The key's daily characters are spent: the job waits, paused, and is tried again later.
+        case pause
+        /// Nothing will make the job run (its key or voice is gone).
+        case failJob
+        /// The upstream or the store is busy or away: the same item again, later, as often as it takes.
+        case wait
+        /// This item failed: again, up to `itemAttempts` times, then it is failed and the job goes on.
+        case retryItem
+    }
+
+    static func disposition(_ error: GatewayError) -> Disposition {
+        switch error.code {
+        case "quota_exceeded": .pause
+        case "key_revoked", "unknown_voice": .failJob
+        case "rate_limited": .wait
+        default: error.statusCode == 503 || error.couldNotConnect || error.code == "upstream_unavailable" ? .wait : .retryItem
+        }
+    }
+
+    /// Runs the job's pending items in order until none is left; true when the job keeps its lease (paused).
+    func execute(_ claimed: JobRecord) async -> Bool {
+        var job = claimed
+        var waitBackoff = 1.0
+        do {
+            while true {
+                let pending = try await store.items(ofJob: job.id).filter { $0.status == .pending }
+                if pending.isEmpty { break }
+                for item in pending {
+                    var attempts = 0
+                    attempt: while true {
+                        if Task.isCancelled { return false }
+                        do {
+                            let made = try await synthesizer.make(item, of: job)
+                            var done = item
+                            (done.status, done.durationMs, done.fileName, done.error) = (.done, made.durationMs, made.fileName, nil)
+                            guard try await store.updateItem(job: job.id, done) else { return false }
+                            if let old = item.fileName { unlink(files.path(job.id, old)) }
+                            if job.status != .running {
+                                job.status = .running
+                                _ = try await store.setJobStatus(job.id, .running, reason: nil, finished: nil, from: JobRecord.Status.open)
+                            }
+                            waitBackoff = 1
+                            break attempt
+                        } catch {
+                            if Task.isCancelled { return false }
+                            let failure = GatewayError.from(error)
+                            switch Self.disposition(failure) {
+                            case .pause:
+                                logger.info("job \(job.id): paused: \(failure.message)")
+                                _ = try await store.setJobStatus(job.id, .paused, reason: failure.message, finished: nil, from: JobRecord.Status.open)
+                                // Kept by this gateway until the retry is due, then free for any to claim.
+                                _ = try await store.renewJobs([job.id], gateway: gateway, ttl: Self.pausedRetry, now: Date())
+                                return true
+                            case .failJob:
+                                logger.info("job \(job.id): failed: \(failure.message)")
+                                _ = try await store.setJobStatus(job.id, .failed, reason: failure.message, finished: Date(), from: JobRecord.Status.open)
+                                await finished(job.id)
+                                return false
+                            case .wait:
+                                logger.debug("job \(job.id): item \(item.index) waits: \(failure.message)")
+                                try await Task.sleep(for: .seconds(waitBackoff))
+                                waitBackoff = min(30, waitBackoff * 2)
+                            case .retryItem:
+                                attempts += 1
+                                if attempts < Self.itemAttempts {
+                                    try await Task.sleep(for: .seconds(Double(attempts)))
+                                    continue attempt
+                                }
+                                logger.info("job \(job.id): item \(item.index) failed \(attempts) times: \(failure.message)")
+                                var failed = item
+                                (failed.status, failed.error) = (.failed, "\(failure.code): \(failure.message)")
+                                guard try await store.updateItem(job: job.id, failed) else { return false }
+                                break attempt
+                            }
+                        }
+                    }
+                }
+            }
+            let items = try await store.items(ofJob: job.id)
+            let failed = items.filter { $0.status == .failed }.count
+            let status: JobRecord.Status = failed == items.count && !items.isEmpty ? .failed : .done
+            let reason = failed > 0 ? "\(failed) of \(items.count) items failed" : nil
+            guard try await store.setJobStatus(job.id, status, reason: reason, finished: Date(), from: JobRecord.Status.open) else { return false }
+            logger.info("job \(job.id): \(status.rawValue)\(reason.map { " (\($0))" } ?? "")")
+            await finished(job.id)
+        } catch {
+            if !Task.isCancelled { logger.warning("job \(job.id): stopped here by the store: \(error)") }
+        }
+        return false
+    }
+
+    private func finished(_ id: String) async {
+        guard let job = try? await store.job(id: id) else { return }
+        callbacks.send(for: job)
+    }
+}
