@@ -14,7 +14,7 @@ struct VoiceGateCommand: AsyncParsableCommand {
         Settings come from the environment, a .env file and the flags (flags win). See README.md.
         """,
         version: Gateway.version,
-        subcommands: [ServeCommand.self, KeysCommand.self, VoicesCommand.self],
+        subcommands: [ServeCommand.self, KeysCommand.self, VoicesCommand.self, JobsCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 
