@@ -227,6 +227,11 @@ struct StoreContractTests {
             #expect(try await b.updateItem(job: "job-1", item) == false)
             #expect(try await a.items(ofJob: "job-1")[3] == JobItemRecord(index: 3, text: "Line 3.", cue: items[3].cue, status: .done,
                                                                             durationMs: 1234, fileName: "jobs/job-1/3.wav"))
+            var failed = items[5]
+            failed.status = .failed
+            failed.error = "upstream_bad_response"
+            #expect(try await b.updateItem(job: "job-1", failed))
+            #expect(try await a.itemCounts(ofJobs: ["job-1", "job-2"]) == ["job-1": JobCounts(done: 1, failed: 1, audioMs: 1234)])
             try await a.releaseJob("job-1", gateway: "gw-c")
             #expect(try await b.job(id: "job-1")?.runner == nil)
             #expect(try await b.setJobStatus("job-1", .done, reason: nil, finished: Self.now.addingTimeInterval(20), from: nil))

@@ -1,7 +1,8 @@
 // The upload reader fed arbitrary bodies with arbitrary boundaries, cut at arbitrary chunk sizes.
 // Input: [chunking seed] [boundary length] [boundary bytes, mapped onto RFC 2046 characters] [body].
 // Beyond "never traps": two chunkings of one body agree (the same fields and file bytes, or both a 400), and no
-// partial upload file is ever left behind.
+// partial upload file is ever left behind. The same body also goes through FormFields (a job's subtitle form),
+// which reads it or refuses it with a 400.
 import FuzzDriver
 #if FUZZING
 import Foundation
@@ -34,6 +35,17 @@ enum UploadTarget {
         let seed = Int(input[0])
         let chunked = parse(body, boundary: boundary, chunkSizes: [1 + seed % 7, 1 + seed, 1 + seed * 13 % 1500, 1])
         if whole != chunked { violated("one chunking gave \(whole), another \(chunked)") }
+        do {
+            let form = try FormFields(ByteBuffer(bytes: body), boundary: boundary, allowed: ["text", "voice", "subtitles", "reference_audio"])
+            if whole != .refused, let text = form.values["text"], case .parsed(let fields, _) = whole, fields[0].map({ Array($0.utf8) }) != text,
+               String(validating: text, as: UTF8.self) != nil {
+                violated("the job form read text \(text), the upload reader \(String(describing: fields[0]))")
+            }
+        } catch let error as GatewayError {
+            if error.statusCode != 400 { violated("a form was answered \(error.statusCode) \(error.code)") }
+        } catch {
+            violated("FormFields threw an error that is not the gateway's: \(error)")
+        }
         let left = (try? FileManager.default.contentsOfDirectory(atPath: store.incomingDirectory)) ?? []
         if left.contains(where: { $0.hasSuffix(".part") }) { violated("a partial upload file was left behind: \(left)") }
     }

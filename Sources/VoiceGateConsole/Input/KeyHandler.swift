@@ -34,6 +34,9 @@ public struct KeyHandler {
         case .function(3):
             state.view = MainView.toggled(state.view, to: .workers)
             return .none
+        case .function(4):
+            state.view = MainView.toggled(state.view, to: .jobs)
+            return .none
         case .function(5):
             state.view = MainView.toggled(state.view, to: .gateways)
             return .none
@@ -77,7 +80,8 @@ public struct KeyHandler {
     }
 
     private func handleLog(_ key: Key, _ state: inout ConsoleState) -> ConsoleAction {
-        let views: [Key: MainView] = [.character("k"): .keys, .character("w"): .workers, .character("g"): .gateways]
+        let views: [Key: MainView] = [.character("k"): .keys, .character("w"): .workers, .character("g"): .gateways,
+                                      .character("j"): .jobs]
         if let view = views[key] {
             state.view = MainView.toggled(state.view, to: view)
             return .none
@@ -88,7 +92,7 @@ public struct KeyHandler {
             if key == .down { state.keysScroll += 1 }
             if key == .up { state.keysScroll = max(0, state.keysScroll - 1) }
             return .none
-        case .gateways: return .none
+        case .gateways, .jobs: return .none
         case .log: break
         }
         let maxScroll = max(0, logLineCount - logPageSize)

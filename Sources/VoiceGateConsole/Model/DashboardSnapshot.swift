@@ -21,6 +21,8 @@ public struct DashboardSnapshot: Sendable {
     public var keys: [KeyRow]
     /// Each worker's state, for the workers view.
     public var workers: [Worker.Snapshot]
+    /// The newest jobs on the store, for the jobs view.
+    public var jobs: [JobSummary] = []
     /// The gateways sharing the store, and which one this is, for the gateways view.
     public var gateways: [GatewayPresence] = []
     /// The gateways running requests on each worker, by worker name, for the workers view.
@@ -72,6 +74,10 @@ public struct DashboardSnapshot: Sendable {
                                          keys: keys, workers: view == .workers ? gateway.pool.snapshots : [])
         snapshot.gatewayName = gateway.config.gatewayName
         if view == .gateways { snapshot.gateways = gateway.roster.gateways }
+        if view == .jobs {
+            gateway.jobs.watch()
+            snapshot.jobs = gateway.jobs.recent
+        }
         if view == .workers {
             snapshot.workerHolders = Dictionary(uniqueKeysWithValues: gateway.pool.workers.map { ($0.name, gateway.holders(of: $0)) })
         }

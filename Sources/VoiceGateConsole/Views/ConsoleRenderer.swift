@@ -48,6 +48,8 @@ public struct ConsoleRenderer {
             // Their columns need the width: they cover the form too, which comes back with Tab.
             if state.view == .workers {
                 WorkersPane().render(state, snapshot.workers, holders: snapshot.workerHolders, in: body, on: canvas, now: now)
+            } else if state.view == .jobs {
+                JobsPane().render(state, snapshot.jobs, this: snapshot.gatewayName, in: body, on: canvas)
             } else {
                 GatewaysPane().render(state, snapshot.gateways, this: snapshot.gatewayName, in: body, on: canvas, now: now)
             }
@@ -109,8 +111,10 @@ public struct ConsoleRenderer {
             switch state.focus {
             case .log where state.view == .workers: hints = "↑↓ worker  d: drain  r: resume  w: log  Tab: form  ?: help  q: quit"
             case .log where state.view == .keys: hints = "↑↓ scroll  k: log  w: workers  Tab: form  Ctrl-R: synthesize  ?: help  q: quit"
-            case .log where state.view == .gateways: hints = "g: log  k: keys  w: workers  Tab: form  ?: help  q: quit"
-            case .log: hints = "/: filter  k: keys  w: workers  g: gateways  Tab: form  ?: help  q: quit"
+            case .log where state.view == .gateways: hints = "g: log  k: keys  w: workers  j: jobs  Tab: form  ?: help  q: quit"
+            case .log where state.view == .jobs: hints = "j: log  k: keys  w: workers  g: gateways  Tab: form  ?: help  q: quit"
+            // Tab is in the help: the notice after these keys needs the room at 80 columns.
+            case .log: hints = "/: filter  k: keys  w: workers  j: jobs  g: gateways  ?: help  q: quit"
             case .field(.language): hints = "←→: language  Tab: move  Ctrl-R: synthesize  Esc: back  ?: help  q: quit"
             case .field(.speed), .field(.temperature): hints = "←→ or type: value  Tab: move  Ctrl-R: synthesize  Esc: back  F1: help"
             case .field(.reference): hints = "Ctrl-R: synthesize  Tab: complete path  ←→: cursor  Esc: back  F1: help"

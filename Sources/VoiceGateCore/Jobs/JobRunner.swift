@@ -27,6 +27,8 @@ public final class JobRunner: Service, Sendable {
     let callbacks: JobCallbacks
     let logger: Logger
     private let running = Mutex<[String: Task<Void, Never>]>([:])
+    /// The newest jobs and how far each is, kept fresh while the console shows them (`watch()`).
+    private let watched = Mutex<(until: ContinuousClock.Instant?, jobs: [JobSummary])>((nil, []))
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
 
@@ -45,6 +47,30 @@ public final class JobRunner: Service, Sendable {
 
     /// Looks for work now (a job was submitted or an item is to be redone here).
     public func wake() { wakeup.yield() }
+
+    /// The newest jobs of every gateway on the store, as of the last second, while someone watches (the console's
+    /// jobs view calls `watch()` each time it draws); nothing is read from the store otherwise.
+    public var recent: [JobSummary] { watched.withLock { $0.jobs } }
+
+    public func watch() {
+        let first = watched.withLock { w in
+            defer { w.until = .now + .seconds(5) }
+            return w.until == nil
+        }
+        if first { wake() }
+    }
+
+    private func refreshWatched() async {
+        guard let until = watched.withLock({ $0.until }) else { return }
+        guard ContinuousClock.now < until else {
+            watched.withLock { $0 = (nil, []) }
+            return
+        }
+        guard let jobs = try? await store.jobs(key: nil, status: nil, limit: 50),
+              let counts = try? await store.itemCounts(ofJobs: jobs.map(\.id)) else { return }
+        let summaries = jobs.map { JobSummary(job: $0, counts: counts[$0.id] ?? JobCounts()) }
+        watched.withLock { $0.jobs = summaries }
+    }
 
     /// The ids of the jobs running here.
     public var runningJobs: [String] { running.withLock { Array($0.keys) }.sorted() }
@@ -74,6 +100,7 @@ public final class JobRunner: Service, Sendable {
                     await self.prune()
                 }
                 await self.claim()
+                await self.refreshWatched()
             }
         }
         ticker.cancel()

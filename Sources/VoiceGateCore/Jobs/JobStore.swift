@@ -9,6 +9,8 @@ public protocol JobStore: Sendable {
     /// Newest first; `key` nil for every key's.
     func jobs(key: String?, status: JobRecord.Status?, limit: Int) async throws -> [JobRecord]
     func items(ofJob id: String) async throws -> [JobItemRecord]
+    /// How far each of `ids` is: items done and failed, and the audio made (ms), in one query (the console's view).
+    func itemCounts(ofJobs ids: [String]) async throws -> [String: JobCounts]
     /// An item's outcome (and new text, for a regeneration); false when the job or item is gone.
     func updateItem(job id: String, _ item: JobItemRecord) async throws -> Bool
     /// Moves a job on; `finished` stamps its end (nil clears it). False when it is gone, or its status is not one
@@ -25,4 +27,28 @@ public protocol JobStore: Sendable {
     func deleteJob(_ id: String) async throws -> Bool
     /// Finished jobs older than `date` (`JOBS_DAYS`), removed; their ids, for their files.
     func pruneJobs(finishedBefore date: Date) async throws -> [String]
+}
+
+/// A job's items counted (`JobStore.itemCounts`).
+public struct JobCounts: Sendable, Equatable {
+    public var done = 0
+    public var failed = 0
+    public var audioMs = 0
+
+    public init(done: Int = 0, failed: Int = 0, audioMs: Int = 0) {
+        self.done = done
+        self.failed = failed
+        self.audioMs = audioMs
+    }
+}
+
+/// A job as the console lists it: the record and its items counted.
+public struct JobSummary: Sendable, Equatable {
+    public var job: JobRecord
+    public var counts: JobCounts
+
+    public init(job: JobRecord, counts: JobCounts) {
+        self.job = job
+        self.counts = counts
+    }
 }

@@ -44,6 +44,26 @@ extension SQLGatewayStore: JobStore {
         try await db.select().column("*").from("job_items").where("job_id", .equal, id).orderBy("idx").all().map(Self.item)
     }
 
+    func itemCounts(ofJobs ids: [String]) async throws -> [String: JobCounts] {
+        guard !ids.isEmpty else { return [:] }
+        // PostgreSQL sums a bigint as numeric: cast back, for one decoding on both.
+        let rows = try await db.select().column("job_id").column("status").column(SQLRaw("COUNT(*)"), as: "n")
+            .column(SQLRaw("CAST(SUM(duration_ms) AS BIGINT)"), as: "ms")
+            .from("job_items").where("job_id", .in, ids).where("status", .in, ["done", "failed"]).groupBy("job_id").groupBy("status").all()
+        var counts: [String: JobCounts] = [:]
+        for row in rows {
+            let id = try row.decode(column: "job_id", as: String.self)
+            let n = try row.decode(column: "n", as: Int.self)
+            if try row.decode(column: "status", as: String.self) == "done" {
+                counts[id, default: JobCounts()].done = n
+                counts[id, default: JobCounts()].audioMs = try row.decode(column: "ms", as: Int?.self) ?? 0
+            } else {
+                counts[id, default: JobCounts()].failed = n
+            }
+        }
+        return counts
+    }
+
     func updateItem(job id: String, _ item: JobItemRecord) async throws -> Bool {
         try await backend.write { db in
             !(try await db.update("job_items")
