@@ -1,6 +1,12 @@
+import Crypto
 import Foundation
-import Testing
+import HTTPTypes
+import Hummingbird
+import Logging
+import ServiceLifecycle
 import SovitsDouble
+import Synchronization
+import Testing
 @testable import VoiceGateCore
 
 /// Long-form jobs through the real HTTP API against the api_v2 double: submitted, run item by item, joined,
@@ -262,6 +268,47 @@ struct JobsAPITests {
             #expect(job["done"] as? Int == 2 && Self.items(job)[2]["status"] as? String == "pending")
             #expect(t.double?.recorder.stats.ttsRequests == 2)
         }
+    }
+
+    /// The job's end is POSTed to its callback_url, signed with HMAC-SHA256 under the hex SHA-256 of the key, and
+    /// tried again when the receiver fails.
+    @Test func theCallbackIsSignedWithTheKeysSecretAndRetried() async throws {
+        let received = Mutex<[(signature: String?, event: String?, body: Data)]>([])
+        let router = Router()
+        router.post("hook") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let count = received.withLock {
+                $0.append((request.headers[HTTPField.Name("X-VoiceGate-Signature")!], request.headers[HTTPField.Name("X-VoiceGate-Event")!],
+                           Data(buffer: body)))
+                return $0.count
+            }
+            return Response(status: count == 1 ? .internalServerError : .ok)
+        }
+        let port = PortPromise()
+        let receiver = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                                   onServerRunning: { port.fulfil($0.localAddress!.port!) },
+                                   logger: Logger(label: "quiet") { _ in SwiftLogNoOpLogHandler() })
+        let group = ServiceGroup(configuration: .init(services: [receiver], logger: Logger(label: "quiet") { _ in SwiftLogNoOpLogHandler() }))
+        let running = Task { try await group.run() }
+        defer { running.cancel() }
+        let hook = "http://127.0.0.1:\(await port.value())/hook"
+        try await TestGateway.run(upstream: .double(Self.fast()), env: ["JOB_CALLBACK_HOSTS": "127.0.0.1"]) { t in
+            try await t.makeVoice("narrator")
+            let r = try await Self.submit(t, ["voice": "narrator", "items": [["text": "Call me back."]], "callback_url": hook])
+            #expect(r.status == 202)
+            let id = try #require(r.json["id"] as? String)
+            #expect(await eventually(timeout: 10) { received.withLock { $0.count } == 2 })
+            let calls = received.withLock { $0 }
+            let secret = SHA256.hash(data: Data(TestGateway.apiKey.utf8)).map { String(format: "%02x", $0) }.joined()
+            for call in calls {
+                let mac = HMAC<SHA256>.authenticationCode(for: call.body, using: SymmetricKey(data: Data(secret.utf8)))
+                #expect(call.signature == "sha256=" + mac.map { String(format: "%02x", $0) }.joined())
+                #expect(call.event == "job.done")
+            }
+            let job = try JSONSerialization.jsonObject(with: try #require(calls.last?.body)) as? [String: Any]
+            #expect(job?["id"] as? String == id && job?["status"] as? String == "done" && (job?["items"] as? [Any])?.count == 1)
+        }
+        await group.triggerGracefulShutdown()
     }
 
     /// The gateway running a job stops (as for an upgrade); one started on the same store resumes it and redoes

@@ -272,12 +272,13 @@ struct JobsController {
                     quiet = .now
                 }
                 try await Task.sleep(for: Self.eventsPoll)
-                guard let job = try? await store.job(id: id) else {
-                    if (try? await store.job(id: id)) == nil { break }
+                do {
+                    // Deleted meanwhile: the stream ends; the store away for a moment: it looks again.
+                    guard let job = try await store.job(id: id) else { break }
+                    current = JobResults(job: job, items: try await store.items(ofJob: id))
+                } catch {
                     continue
                 }
-                guard let items = try? await store.items(ofJob: id) else { continue }
-                current = JobResults(job: job, items: items)
             }
             try await writer.finish(nil)
         })

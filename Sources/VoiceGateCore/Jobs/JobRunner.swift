@@ -204,7 +204,11 @@ public final class JobRunner: Service, Sendable {
                             let made = try await synthesizer.make(item, of: job)
                             var done = item
                             (done.status, done.durationMs, done.fileName, done.error) = (.done, made.durationMs, made.fileName, nil)
-                            guard try await store.updateItem(job: job.id, done) else { return false }
+                            guard try await store.updateItem(job: job.id, done) else {
+                                // Deleted while the item ran: its folder goes too (making the item made it again).
+                                files.remove(job.id)
+                                return false
+                            }
                             if let old = item.fileName { unlink(files.path(job.id, old)) }
                             if job.status != .running {
                                 job.status = .running
