@@ -15,6 +15,8 @@ import VoiceGateCore
 ///
 ///     swift run -c release pool-bench [--rounds 3] [--seconds 10] [--clients 32] [--inference-ms 200] [--workers 1,2,4]
 ///                                     [--gateways 2 --store-url postgres://USER:PASSWORD@HOST:PORT/DB] [--no-switches]
+///     swift run -c release pool-bench --jobs [--rounds 5]: one long-form job's backlog against 32 clients' on one
+///                                     worker (the job's items one at a time; the idle gap between two of them)
 struct Options {
     var rounds = 3
     var seconds = 10.0
@@ -24,6 +26,7 @@ struct Options {
     var gateways = 1
     var storeURL: String?
     var switches = true
+    var jobs = false
 
     init(_ args: [String]) {
         var i = 0
@@ -38,6 +41,7 @@ struct Options {
             case "--gateways": gateways = Int(next()) ?? gateways
             case "--store-url": storeURL = next()
             case "--no-switches": switches = false
+            case "--jobs": jobs = true
             default: FileHandle.standardError.write(Data("unknown option \(args[i])\n".utf8)); exit(2)
             }
             i += 1
@@ -98,7 +102,7 @@ struct Measured {
 /// One gateway in front of `count` doubles; `voices` > 0 makes that many voices with their own weights and spreads
 /// the requests over them.
 func measure(workers count: Int, policy: String = "affinity", voices: Int = 0, gateways gatewayCount: Int = 1,
-             store: String? = nil) async throws -> Measured {
+             store: String? = nil, job: Bool = false) async throws -> Measured {
     var doubleOptions = SovitsDoubleOptions()
     doubleOptions.inferenceDelay = .milliseconds(options.inferenceMs)
     doubleOptions.silentOutput = true
@@ -152,7 +156,15 @@ func measure(workers count: Int, policy: String = "affinity", voices: Int = 0, g
     }
 
     let tally = Tally()
-    let clients = (0..<options.clients).map { index in
+    if job {
+        // One job whose items outlast the window; no other client.
+        let (type, body) = multipart([("name", "narrator"), ("prompt_text", "A tone for a benchmark.")], file: ref)
+        guard try await post("/api/v1/voices", type, body, base) == 201 else { fatalError("could not save the voice") }
+        let items = (0..<Int(options.seconds * 2000 / Double(options.inferenceMs)) + 100).map { ["text": "Item \($0) of the job."] }
+        let json = try JSONSerialization.data(withJSONObject: ["voice": "narrator", "items": items])
+        guard try await post("/api/v1/jobs", "application/json", ByteBuffer(data: json), base) == 202 else { fatalError("could not submit the job") }
+    }
+    let clients = (0..<(job ? 0 : options.clients)).map { index in
         Task { [bases] in
             var generator = SystemRandomNumberGenerator()
             var n = 0
@@ -186,6 +198,7 @@ func measure(workers count: Int, policy: String = "affinity", voices: Int = 0, g
     let elapsed = (ContinuousClock.now - started).seconds
     // The gaps inside the window, while the backlog stood (the clients keep it until they stop).
     let gaps = servers.flatMap { $0.double.recorder.stats.idleGaps }
+    if job { tally.done.store(servers.reduce(0) { $0 + $1.double.recorder.stats.ttsRequests }, ordering: .relaxed) }
     let switches = gateways.reduce(0) { $0 + $1.pool.queue.switches } - switchesBefore
     let violations = servers.flatMap { $0.double.recorder.stats.violations } + servers.compactMap {
         $0.double.recorder.stats.maxOverlap > 1 ? "overlap \($0.double.recorder.stats.maxOverlap)" : nil
@@ -251,6 +264,28 @@ func ms(_ seconds: Double) -> String { String(format: "%.3f", seconds * 1000) }
 
 print("pool-bench: \(options.clients) clients, \(options.inferenceMs) ms inference per request, \(options.seconds) s windows, "
       + "median of \(options.rounds) rounds (rounds alternate the worker counts)")
+if options.jobs {
+    var backlog: [Double] = []
+    var items: [Double] = []
+    var rates: ([Double], [Double]) = ([], [])
+    for round in 1...options.rounds {
+        let clients = try await measure(workers: 1, voices: 0)
+        let job = try await measure(workers: 1, job: true)
+        backlog += clients.gaps
+        items += job.gaps
+        rates.0.append(clients.throughput)
+        rates.1.append(job.throughput)
+        print(String(format: "  round %d: %d clients %.2f req/s, gap p50 %@ p99 %@ ms; one job %.2f items/s, gap p50 %@ p99 %@ ms", round,
+                     options.clients, clients.throughput, ms(percentile(clients.gaps, 50)), ms(percentile(clients.gaps, 99)), job.throughput,
+                     ms(percentile(job.gaps, 50)), ms(percentile(job.gaps, 99))))
+    }
+    print("\none worker, \(options.inferenceMs) ms inference: idle gap p50 / p99 / max (ms), throughput (median)")
+    print(String(format: "  %d clients' backlog:  %@ / %@ / %@, %.2f req/s", options.clients, ms(percentile(backlog, 50)), ms(percentile(backlog, 99)),
+                 ms(backlog.max() ?? .nan), median(rates.0)))
+    print(String(format: "  one job's items:     %@ / %@ / %@, %.2f items/s (%.3f of the clients')", ms(percentile(items, 50)), ms(percentile(items, 99)),
+                 ms(items.max() ?? .nan), median(rates.1), median(rates.1) / median(rates.0)))
+    exit(0)
+}
 var throughput: [Int: [Double]] = [:]
 var gaps: [Int: [Double]] = [:]
 var sharedThroughput: [Int: [Double]] = [:]

@@ -192,8 +192,21 @@ public final class JobRunner: Service, Sendable {
     func execute(_ claimed: JobRecord) async -> Bool {
         var job = claimed
         var waitBackoff = 1.0
+        // The last finished item's bookkeeping (its row, the file it replaces, the job's status) runs while the next
+        // item does: the worker does not wait for the store between two items. A crash before it lands redoes the item.
+        var recording: Task<Bool, any Error>?
+        func recorded() async throws -> Bool {
+            defer { recording = nil }
+            guard try await recording?.value ?? true else {
+                // Deleted while the item ran: its folder goes too (making the item made it again).
+                files.remove(job.id)
+                return false
+            }
+            return true
+        }
         do {
             while true {
+                guard try await recorded() else { return false }
                 let pending = try await store.items(ofJob: job.id).filter { $0.status == .pending }
                 if pending.isEmpty { break }
                 for item in pending {
@@ -202,22 +215,24 @@ public final class JobRunner: Service, Sendable {
                         if Task.isCancelled { return false }
                         do {
                             let made = try await synthesizer.make(item, of: job)
+                            guard try await recorded() else { return false }
                             var done = item
                             (done.status, done.durationMs, done.fileName, done.error) = (.done, made.durationMs, made.fileName, nil)
-                            guard try await store.updateItem(job: job.id, done) else {
-                                // Deleted while the item ran: its folder goes too (making the item made it again).
-                                files.remove(job.id)
-                                return false
-                            }
-                            if let old = item.fileName { unlink(files.path(job.id, old)) }
-                            if job.status != .running {
-                                job.status = .running
-                                _ = try await store.setJobStatus(job.id, .running, reason: nil, finished: nil, from: JobRecord.Status.open)
+                            let (store, files, id, wasRunning) = (store, files, job.id, job.status == .running)
+                            job.status = .running
+                            recording = Task {
+                                guard try await store.updateItem(job: id, done) else { return false }
+                                if let old = item.fileName { unlink(files.path(id, old)) }
+                                if !wasRunning {
+                                    _ = try await store.setJobStatus(id, .running, reason: nil, finished: nil, from: JobRecord.Status.open)
+                                }
+                                return true
                             }
                             waitBackoff = 1
                             break attempt
                         } catch {
                             if Task.isCancelled { return false }
+                            guard try await recorded() else { return false }
                             let failure = GatewayError.from(error)
                             switch Self.disposition(failure) {
                             case .pause:
