@@ -168,6 +168,26 @@ struct JobsAPITests {
         }
     }
 
+    /// A long job of one key does not keep another key's job waiting: their items share the worker through the fair
+    /// queue, one by one.
+    @Test func anotherKeysShortJobFinishesWhileALongOneRuns() async throws {
+        var slow = Self.fast()
+        slow.inferenceDelay = .milliseconds(60)
+        try await TestGateway.run(upstream: .double(slow)) { t in
+            try await t.makeVoice("narrator", extra: ["shared": "true"])
+            let other = try await t.makeKey("other")
+            let long = try #require(try await Self.submit(t, ["voice": "narrator", "items": (0..<40).map { ["text": "Long line \($0)."] }])
+                .json["id"] as? String)
+            #expect(await eventually { (try? await t.request(.GET, "/api/v1/jobs/\(long)").json["done"] as? Int ?? 0) ?? 0 >= 1 })
+            let short = try #require(try await Self.submit(t, ["voice": "narrator", "items": [["text": "Short one."], ["text": "Short two."]]],
+                                                           key: other).json["id"] as? String)
+            _ = try await Self.job(t, short, becomes: "done", timeout: 10)
+            let longJob = try await t.request(.GET, "/api/v1/jobs/\(long)").json
+            #expect(longJob["status"] as? String == "running" && (longJob["done"] as? Int ?? 0) < 20)
+            #expect(t.double?.recorder.stats.maxOverlap == 1)
+        }
+    }
+
     @Test func badJobsAreRefusedWithTheirReason() async throws {
         try await TestGateway.run(upstream: .double(Self.fast()), env: ["JOB_MAX_ITEMS": "3", "JOB_MAX_CHARS": "100"]) { t in
             try await t.makeVoice("narrator")

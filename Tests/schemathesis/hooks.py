@@ -100,10 +100,20 @@ def _job(body):
 @schemathesis.hook
 def after_call(context, case, response):
     """A drained worker takes nothing until resumed: with the one embedded worker drained, every later synthesis
-    would rightly be a 503 workers_draining. A successful drain is resumed at once (both routes are still tested)."""
+    would rightly be a 503 workers_draining. A successful drain is resumed at once (both routes are still tested).
+
+    A job schemathesis submits is cancelled at once: hundreds of them would queue behind each other on the one
+    embedded worker, and a later request for a job's events (which end with the job) would wait for all of them.
+    Jobs that run are tested in JobsAPITests and Tests/blackbox/jobs.py."""
+    import requests
+
+    if case.operation.path == "/api/v1/jobs" and case.method.upper() == "POST" and response.status_code == 202:
+        sent = response.request
+        job = response.json().get("id", "")
+        requests.post(sent.url + f"/{job}/cancel", headers={"X-API-Key": sent.headers.get("X-API-Key", "")}, timeout=10)
+        return
     if not case.operation.path.endswith("/drain") or response.status_code != 200:
         return
-    import requests
 
     sent = response.request
     requests.post(sent.url[: -len("/drain")] + "/resume", headers={"X-API-Key": sent.headers.get("X-API-Key", "")}, timeout=10)

@@ -123,7 +123,7 @@ public final class Gateway: Sendable {
         let synthesizer = JobItemSynthesizer(service: service, voices: voices, meter: meter, keys: keys, recorder: recorder, files: jobFiles,
                                              keepText: config.historyStoreText, apiPrefix: config.apiPrefix)
         jobs = JobRunner(store: database, gateway: config.gatewayName, synthesizer: synthesizer, files: jobFiles,
-                         maxJobs: pool.queue.maxConcurrency, keepDays: config.jobsDays, callbacks: jobCallbacks, logger: logger)
+                         maxJobs: JobRunner.maxJobs(workerPlaces: pool.queue.maxConcurrency), keepDays: config.jobsDays, callbacks: jobCallbacks, logger: logger)
         let (name, address, started, log, pool) = (config.gatewayName, config.listenAddress, startedAt, log, pool)
         storeSync = StoreSync(store: database, keys: keys, meter: meter, history: history, historyDays: config.historyDays,
                               historyMaxRows: config.historyMaxRows, storage: storage,

@@ -7,7 +7,7 @@ import Synchronization
 /// job nobody holds (`FOR UPDATE SKIP LOCKED` on PostgreSQL), holds it by a lease it renews every 2 s, and runs its
 /// items one at a time through the fair queue. A gateway that dies stops renewing: within `leaseSeconds` its jobs
 /// are claimed again (by a restart or another gateway) and resume with the item that was running, since an item is
-/// only marked done once its audio is in the jobs folder. Up to `maxJobs` jobs at once, so every worker has work.
+/// only marked done once its audio is in the jobs folder. Up to `maxJobs` jobs at once, each one item at a time.
 public final class JobRunner: Service, Sendable {
     static let leaseSeconds: TimeInterval = 6
     static let renewEvery: Duration = .seconds(2)
@@ -15,6 +15,9 @@ public final class JobRunner: Service, Sendable {
     static let pollEvery: Duration = .seconds(1)
     /// A job paused on a spent quota is tried again after this (by whichever gateway claims it).
     static let pausedRetry: TimeInterval = 60
+    /// Jobs run at once here: more than the workers take, so that the fair queue interleaves the items of several
+    /// keys' jobs (a long job of one key never keeps another key's job from starting) and no worker waits.
+    static func maxJobs(workerPlaces: Int) -> Int { max(8, 4 * workerPlaces) }
     /// An item whose synthesis fails (not a busy or unreachable upstream) is tried this often before it is failed.
     static let itemAttempts = 3
 
@@ -120,12 +123,15 @@ public final class JobRunner: Service, Sendable {
             }
             guard let job else { return }
             logger.info("job \(job.id): running here (\(job.total) items, key \(job.key))")
-            let task = Task { [self] in
-                let keep = await execute(job)
-                running.withLock { _ = $0.removeValue(forKey: job.id) }
-                if !keep { try? await store.releaseJob(job.id, gateway: gateway) }
+            // Made under the lock it removes itself with: a job that ends at once cannot remove itself before it is
+            // listed (and then hold its place for good).
+            running.withLock { running in
+                running[job.id] = Task { [self] in
+                    let keep = await execute(job)
+                    self.running.withLock { _ = $0.removeValue(forKey: job.id) }
+                    if !keep { try? await store.releaseJob(job.id, gateway: gateway) }
+                }
             }
-            running.withLock { $0[job.id] = task }
         }
     }
 
