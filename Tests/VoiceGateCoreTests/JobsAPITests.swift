@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOPosix
 import ServiceLifecycle
 import SovitsDouble
 import Synchronization
@@ -11,7 +12,8 @@ import Testing
 
 /// Long-form jobs through the real HTTP API against the api_v2 double: submitted, run item by item, joined,
 /// subtitled from the audio made, redone, cancelled, deleted, and resumed by a gateway started after one stopped.
-@Suite("Long-form jobs over HTTP")
+/// One at a time: each runs a gateway and a double, and the suite shares two cores with every other.
+@Suite("Long-form jobs over HTTP", .serialized)
 struct JobsAPITests {
     static let jsonHeaders = [("Content-Type", "application/json")]
 
@@ -102,7 +104,7 @@ struct JobsAPITests {
             let path = NSTemporaryDirectory() + "job-\(UUID().uuidString).zip"
             try zip.body.write(to: URL(fileURLWithPath: path))
             defer { unlink(path) }
-            let listing = try runPython("""
+            let listing = try await runPython("""
                 import json, sys, zipfile
                 z = zipfile.ZipFile(sys.argv[1])
                 assert z.testzip() is None
@@ -366,8 +368,13 @@ struct JobsAPITests {
     }
 }
 
-/// Runs a Python script with `python3` and returns what it printed, trimmed.
-func runPython(_ script: String, arguments: [String] = []) throws -> String {
+/// Runs a Python script with `python3` and returns what it printed, trimmed; waited for on NIO's thread pool, not on
+/// one of the few threads Swift concurrency has.
+func runPython(_ script: String, arguments: [String] = []) async throws -> String {
+    try await NIOThreadPool.singleton.runIfActive { try runPythonBlocking(script, arguments: arguments) }
+}
+
+private func runPythonBlocking(_ script: String, arguments: [String]) throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = ["python3", "-c", script] + arguments
