@@ -7,7 +7,7 @@ import PackageDescription
 let fuzzing = Context.environment["VOICEGATE_FUZZ"] == "1"
 let fuzzSwift: [SwiftSetting] = fuzzing ? [.define("FUZZING"), .unsafeFlags(["-sanitize=fuzzer,address", "-enable-testing"])] : []
 let fuzzLink: [LinkerSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer,address", "-use-ld=lld"])] : []
-let fuzzTargets: [Target] = ["upload", "audio", "upstream-wav", "dotenv", "admin-input", "openai-input", "encoders", "workers-file", "subtitles"].map { name in
+let fuzzTargets: [Target] = ["upload", "audio", "upstream-wav", "dotenv", "admin-input", "openai-input", "encoders", "workers-file", "subtitles", "job-body"].map { name in
     .executableTarget(name: "fuzz-\(name)", dependencies: ["VoiceGateCore", "FuzzDriver"], path: "Fuzz/Targets/\(name)",
                       swiftSettings: fuzzSwift, linkerSettings: fuzzLink)
 }

@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(upload audio upstream-wav dotenv admin-input openai-input encoders workers-file subtitles)
+[ ${#targets[@]} -gt 0 ] || targets=(upload audio upstream-wav dotenv admin-input openai-input encoders workers-file subtitles job-body)
 
 # FUZZ_BUILD_FLAGS: extra `swift build` flags, the same as the release build's so that its dependencies are reused
 # (.ci/run builds with -Xswiftc -enable-testing).

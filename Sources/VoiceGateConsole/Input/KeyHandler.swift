@@ -8,6 +8,9 @@ public struct KeyHandler {
     public var logLineCount = 0
     /// The workers' names, in the workers view's order; set each frame.
     public var workerNames: [String] = []
+    /// The jobs view's jobs (ids, in its order) and the open job's item indexes; set each frame.
+    public var jobIDs: [String] = []
+    public var itemIndexes: [Int] = []
     /// The request Enter on the log opens (the selected, bottom one); set each frame.
     public var selectedRequest: RequestEvent?
 
@@ -54,6 +57,10 @@ public struct KeyHandler {
         if state.editingFilter { return editFilter(key, &state) }
         if key == .escape {
             if state.isRunning { return .cancel }
+            if state.view == .jobs, state.openJob != nil, state.focus == .log {
+                state.openJob = nil
+                return .none
+            }
             if !state.completions.isEmpty { state.completions = []; return .none }
             if state.focus != .log { state.focus = .log; return .none }
             if !state.filter.isEmpty { state.filter = ""; state.logScroll = 0 }
@@ -92,7 +99,8 @@ public struct KeyHandler {
             if key == .down { state.keysScroll += 1 }
             if key == .up { state.keysScroll = max(0, state.keysScroll - 1) }
             return .none
-        case .gateways, .jobs: return .none
+        case .jobs: return handleJobs(key, &state)
+        case .gateways: return .none
         case .log: break
         }
         let maxScroll = max(0, logLineCount - logPageSize)
@@ -106,6 +114,35 @@ public struct KeyHandler {
         case .enter: state.detail = selectedRequest
         case .character("/"):
             state.editingFilter = true
+        default: break
+        }
+        return .none
+    }
+
+    /// ↑↓ pick a job; Enter shows its items (↑↓ pick one, r redoes it; Esc or Enter back); c cancels the job.
+    private func handleJobs(_ key: Key, _ state: inout ConsoleState) -> ConsoleAction {
+        if let open = state.openJob {
+            let last = max(0, itemIndexes.count - 1)
+            state.itemSelection = min(state.itemSelection, last)
+            switch key {
+            case .down: state.itemSelection = min(last, state.itemSelection + 1)
+            case .up: state.itemSelection = max(0, state.itemSelection - 1)
+            case .enter: state.openJob = nil
+            case .character("c"): return .cancelJob(open)
+            case .character("r") where !itemIndexes.isEmpty: return .regenerateItem(job: open, index: itemIndexes[state.itemSelection])
+            default: break
+            }
+            return .none
+        }
+        let last = max(0, jobIDs.count - 1)
+        state.jobSelection = min(state.jobSelection, last)
+        switch key {
+        case .down: state.jobSelection = min(last, state.jobSelection + 1)
+        case .up: state.jobSelection = max(0, state.jobSelection - 1)
+        case .enter where !jobIDs.isEmpty:
+            state.openJob = jobIDs[state.jobSelection]
+            state.itemSelection = 0
+        case .character("c") where !jobIDs.isEmpty: return .cancelJob(jobIDs[state.jobSelection])
         default: break
         }
         return .none

@@ -59,6 +59,10 @@ public struct ConsoleState: Sendable {
     public var keysScroll = 0
     /// The worker the workers view's d and r act on, by row.
     public var workerSelection = 0
+    /// The jobs view's selected job (by row), the job whose items are open (Enter), and the selected item.
+    public var jobSelection = 0
+    public var openJob: String?
+    public var itemSelection = 0
     public var run: RunState = .idle
     public var completions: [String] = []
     public var ascii = false

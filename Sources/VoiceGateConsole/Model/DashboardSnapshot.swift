@@ -21,8 +21,9 @@ public struct DashboardSnapshot: Sendable {
     public var keys: [KeyRow]
     /// Each worker's state, for the workers view.
     public var workers: [Worker.Snapshot]
-    /// The newest jobs on the store, for the jobs view.
+    /// The newest jobs on the store, and the items of the one open in it, for the jobs view.
     public var jobs: [JobSummary] = []
+    public var openItems: [JobItemRecord] = []
     /// The gateways sharing the store, and which one this is, for the gateways view.
     public var gateways: [GatewayPresence] = []
     /// The gateways running requests on each worker, by worker name, for the workers view.
@@ -59,8 +60,9 @@ public struct DashboardSnapshot: Sendable {
     }
 
     /// `eventLimit` nil takes the whole history (for filtering); otherwise only the newest that many.
+    /// `openJob`: the job whose items the jobs view shows.
     public static func of(_ gateway: Gateway, listen: String, notice: String?, eventLimit: Int? = nil, view: MainView = .log,
-                          now: Date = Date()) -> DashboardSnapshot {
+                          openJob: String? = nil, now: Date = Date()) -> DashboardSnapshot {
         let (events, total) = gateway.log.events(last: eventLimit ?? Int.max)
         var keys: [KeyRow] = []
         if view == .keys {
@@ -75,8 +77,9 @@ public struct DashboardSnapshot: Sendable {
         snapshot.gatewayName = gateway.config.gatewayName
         if view == .gateways { snapshot.gateways = gateway.roster.gateways }
         if view == .jobs {
-            gateway.jobs.watch()
+            gateway.jobs.watch(open: openJob)
             snapshot.jobs = gateway.jobs.recent
+            snapshot.openItems = gateway.jobs.openItems
         }
         if view == .workers {
             snapshot.workerHolders = Dictionary(uniqueKeysWithValues: gateway.pool.workers.map { ($0.name, gateway.holders(of: $0)) })

@@ -49,7 +49,7 @@ public struct ConsoleRenderer {
             if state.view == .workers {
                 WorkersPane().render(state, snapshot.workers, holders: snapshot.workerHolders, in: body, on: canvas, now: now)
             } else if state.view == .jobs {
-                JobsPane().render(state, snapshot.jobs, this: snapshot.gatewayName, in: body, on: canvas)
+                JobsPane().render(state, snapshot.jobs, items: snapshot.openItems, this: snapshot.gatewayName, in: body, on: canvas, now: now)
             } else {
                 GatewaysPane().render(state, snapshot.gateways, this: snapshot.gatewayName, in: body, on: canvas, now: now)
             }
@@ -112,7 +112,8 @@ public struct ConsoleRenderer {
             case .log where state.view == .workers: hints = "↑↓ worker  d: drain  r: resume  w: log  Tab: form  ?: help  q: quit"
             case .log where state.view == .keys: hints = "↑↓ scroll  k: log  w: workers  Tab: form  Ctrl-R: synthesize  ?: help  q: quit"
             case .log where state.view == .gateways: hints = "g: log  k: keys  w: workers  j: jobs  Tab: form  ?: help  q: quit"
-            case .log where state.view == .jobs: hints = "j: log  k: keys  w: workers  g: gateways  Tab: form  ?: help  q: quit"
+            case .log where state.view == .jobs && state.openJob != nil: hints = "↑↓ item  r: redo item  c: cancel job  Esc: jobs  ?: help  q: quit"
+            case .log where state.view == .jobs: hints = "↑↓ job  Enter: items  c: cancel  j: log  Tab: form  ?: help  q: quit"
             // Tab is in the help: the notice after these keys needs the room at 80 columns.
             case .log: hints = "/: filter  k: keys  w: workers  j: jobs  g: gateways  ?: help  q: quit"
             case .field(.language): hints = "←→: language  Tab: move  Ctrl-R: synthesize  Esc: back  ?: help  q: quit"

@@ -13,7 +13,7 @@ struct HelpOverlay {
         "  Enter        all about the selected (bottom) request; Esc closes it",
         "  /            filter (Enter keeps it, Esc clears it)",
         "  k or F2      keys: each key's use today against its limits, in flight",
-        "  w F3 j F4 g F5  workers (d drain, r resume), long-form jobs, gateways",
+        "  w F3 j F4 g F5  workers (d, r), jobs (Enter items, c, r), gateways",
         "Form",
         "  Left/Right   pick language, voice, format; step speed, temperature",
         "  Left/Right   in a text field: move the cursor; Del deletes at it",

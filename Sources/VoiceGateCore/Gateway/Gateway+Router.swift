@@ -36,7 +36,7 @@ extension Gateway {
         GatewaysController(store: database, name: config.gatewayName).addRoutes(to: api)
         JobsController(store: database, voices: voices, files: jobFiles,
                        limits: JobSubmission.Limits(maxItems: config.jobMaxItems, maxCharacters: config.jobMaxChars),
-                       callbacks: jobCallbacks, wake: { [jobs] in jobs.wake() })
+                       callbacks: jobCallbacks, control: jobControl, wake: { [jobs] in jobs.wake() })
             .addRoutes(to: api)
         HistoryController(store: database, flush: { [storeSync] in await storeSync.sync() }).addRoutes(to: api)
         // OpenAI's paths are fixed (clients append /audio/speech to a base URL ending in /v1), whatever API_V1_PREFIX says.

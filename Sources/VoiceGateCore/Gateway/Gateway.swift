@@ -155,6 +155,9 @@ public final class Gateway: Sendable {
 
     public var keyAdministration: KeyAdministration { KeyAdministration(store: database, ring: keys) }
 
+    /// Cancelling a job and redoing an item, for the API and the console.
+    public var jobControl: JobControl { JobControl(store: database, wake: { [jobs] in jobs.wake() }) }
+
     public func healthReport() -> HealthReport {
         HealthReport(snapshot: monitor.snapshot, embeddedEngine: isEmbedded)
     }

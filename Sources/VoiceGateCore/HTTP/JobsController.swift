@@ -13,6 +13,7 @@ struct JobsController {
     let files: JobFiles
     let limits: JobSubmission.Limits
     let callbacks: JobCallbacks
+    let control: JobControl
     let wake: @Sendable () -> Void
     /// How often the events stream looks at the store (any gateway may be running the job).
     static let eventsPoll: Duration = .milliseconds(250)
@@ -134,8 +135,7 @@ struct JobsController {
         group.post("jobs/:id/cancel") { _, context -> JobJSON in
             let caller = try Self.caller(context)
             let job = try await job(context)
-            guard try await storeCall({ try await store.setJobStatus(job.id, .cancelled, reason: "cancelled by key \(caller.name)",
-                                                                      finished: Date(), from: JobRecord.Status.open) }) else {
+            guard try await storeCall({ try await control.cancel(job.id, by: "key \(caller.name)") }) else {
                 throw GatewayError(409, "job_finished", "job \(job.id) is \(job.status.rawValue) already")
             }
             return Self.json(try await results(context), withItems: false)
@@ -312,7 +312,8 @@ struct JobsController {
 
     private func regenerate(_ request: Request, context: GatewayRequestContext) async throws -> JobJSON {
         let results = try await results(context)
-        var item = try Self.item(context, in: results)
+        let item = try Self.item(context, in: results)
+        var newText: String?
         let body = try await request.body.collect(upTo: JSONBody.maxBytes)
         if body.readableBytes > 0 {
             let json = try JSONBody(Data(body.readableBytesView))
@@ -326,20 +327,10 @@ struct JobsController {
                 guard total <= limits.maxCharacters else {
                     throw GatewayError.invalid("too_many_characters", "the job would have \(total) characters; at most \(limits.maxCharacters) (JOB_MAX_CHARS)")
                 }
-                item.text = text.trimmed
-                if let cue = item.cue { item.cue = SubtitleCue(start: cue.start, end: cue.end, text: item.text) }
+                newText = text
             }
         }
-        guard results.job.status != .cancelled else {
-            throw GatewayError(409, "job_finished", "job \(results.job.id) was cancelled; submit it again")
-        }
-        (item.status, item.durationMs, item.error) = (.pending, nil, nil)
-        // The old file stays until the new one is made (the runner removes it then).
-        _ = try await storeCall { try await store.updateItem(job: results.job.id, item) }
-        _ = try await storeCall {
-            try await store.setJobStatus(results.job.id, .queued, reason: nil, finished: nil, from: [.done, .failed])
-        }
-        wake()
+        try await storeCall { try await control.regenerate(results.job, item: item, text: newText) }
         return Self.json(try await self.results(context), withItems: true)
     }
 

@@ -33,7 +33,7 @@ public struct JobProgress: Sendable, Equatable {
     }
 
     /// `45s`, `3m05s`, `2h10m`.
-    static func duration(_ seconds: Double) -> String {
+    public static func duration(_ seconds: Double) -> String {
         let s = max(0, Int(seconds.rounded()))
         if s < 60 { return "\(s)s" }
         if s < 3600 { return "\(s / 60)m" + (s % 60 < 10 ? "0" : "") + "\(s % 60)s" }

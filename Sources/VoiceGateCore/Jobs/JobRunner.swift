@@ -31,7 +31,15 @@ public final class JobRunner: Service, Sendable {
     let logger: Logger
     private let running = Mutex<[String: Task<Void, Never>]>([:])
     /// The newest jobs and how far each is, kept fresh while the console shows them (`watch()`).
-    private let watched = Mutex<(until: ContinuousClock.Instant?, jobs: [JobSummary])>((nil, []))
+    private let watched = Mutex<Watched>(Watched())
+
+    private struct Watched {
+        var until: ContinuousClock.Instant?
+        var jobs: [JobSummary] = []
+        /// The job whose items the console shows, and those items.
+        var open: String?
+        var items: [JobItemRecord] = []
+    }
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
 
@@ -55,24 +63,35 @@ public final class JobRunner: Service, Sendable {
     /// jobs view calls `watch()` each time it draws); nothing is read from the store otherwise.
     public var recent: [JobSummary] { watched.withLock { $0.jobs } }
 
-    public func watch() {
-        let first = watched.withLock { w in
+    /// The items of the job `watch(open:)` names, as of the last second (empty until they are read).
+    public var openItems: [JobItemRecord] { watched.withLock { $0.open == nil ? [] : $0.items } }
+
+    /// `open`: a job whose items to keep fresh too.
+    public func watch(open: String? = nil) {
+        let changed = watched.withLock { w in
             defer { w.until = .now + .seconds(5) }
-            return w.until == nil
+            let changed = w.until == nil || w.open != open
+            if w.open != open { (w.open, w.items) = (open, []) }
+            return changed
         }
-        if first { wake() }
+        if changed { wake() }
     }
 
     private func refreshWatched() async {
         guard let until = watched.withLock({ $0.until }) else { return }
         guard ContinuousClock.now < until else {
-            watched.withLock { $0 = (nil, []) }
+            watched.withLock { $0 = Watched() }
             return
         }
         guard let jobs = try? await store.jobs(key: nil, status: nil, limit: 50),
               let counts = try? await store.itemCounts(ofJobs: jobs.map(\.id)) else { return }
         let summaries = jobs.map { JobSummary(job: $0, counts: counts[$0.id] ?? JobCounts()) }
-        watched.withLock { $0.jobs = summaries }
+        let open = watched.withLock { $0.open }
+        let items = open == nil ? [] : ((try? await store.items(ofJob: open!)) ?? [])
+        watched.withLock { w in
+            w.jobs = summaries
+            if w.open == open { w.items = items }
+        }
     }
 
     /// The ids of the jobs running here.

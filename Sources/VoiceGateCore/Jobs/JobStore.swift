@@ -51,4 +51,11 @@ public struct JobSummary: Sendable, Equatable {
         self.job = job
         self.counts = counts
     }
+
+    /// Seconds until it is done at the pace it has had, while it runs.
+    public func etaSeconds(now: Date) -> Double? {
+        let finished = counts.done + counts.failed
+        guard job.status == .running || job.status == .queued, finished > 0, finished < job.total else { return nil }
+        return now.timeIntervalSince(job.createdAt) / Double(finished) * Double(job.total - finished)
+    }
 }

@@ -57,8 +57,10 @@ final class ConsoleApp: @unchecked Sendable {
             // Unfiltered, only the tail that can be on screen is copied (a scroll position plus a screenful).
             let limit = state.filter.isEmpty ? state.logScroll + canvas.height : nil
             let snapshot = DashboardSnapshot.of(gateway, listen: listen.withLock { $0 }, notice: book.latest, eventLimit: limit,
-                                                view: state.view)
+                                                view: state.view, openJob: state.openJob)
             keys.workerNames = gateway.pool.workers.map(\.name)
+            keys.jobIDs = snapshot.jobs.map(\.job.id)
+            keys.itemIndexes = snapshot.openItems.map(\.index)
             if let layout = renderer.render(state, snapshot, on: canvas) {
                 keys.logPageSize = max(1, layout.log.height - 2)
                 // Scrolling back is bounded by the whole history, not the copied tail.
@@ -82,6 +84,15 @@ final class ConsoleApp: @unchecked Sendable {
             case .cancel: synthesis?.cancel()
             case .drain(let name): Task { try? await gateway.setDraining(name, true) }
             case .resume(let name): Task { try? await gateway.setDraining(name, false) }
+            case .cancelJob(let id):
+                let control = gateway.jobControl
+                Task { _ = try? await control.cancel(id, by: "the console") }
+            case .regenerateItem(let id, let index):
+                let (control, store) = (gateway.jobControl, gateway.database)
+                Task {
+                    guard let job = try? await store.job(id: id), let item = try? await store.items(ofJob: id).first(where: { $0.index == index }) else { return }
+                    try? await control.regenerate(job, item: item)
+                }
             case .none: break
             }
         }
