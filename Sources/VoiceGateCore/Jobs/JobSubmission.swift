@@ -71,7 +71,14 @@ public struct JobSubmission: Sendable {
             }
             settings.pauseMs = whole
         }
-        settings.language = try SynthesisFields.language(language, field: "language")
+        // Exactly as the API documents it (JSON has no "empty means auto" or any-case spelling to carry over).
+        if let language {
+            guard Language.sovits.contains(language) else {
+                throw GatewayError.invalid("unsupported_language", "language '\(language.prefix(40))' is not one of \(Language.sovits.joined(separator: ", "))",
+                                           param: "language")
+            }
+            settings.language = language
+        }
         if let speed {
             guard SynthesisFields.speedRange.contains(speed) else {
                 throw GatewayError.invalid("invalid_speed", "speed must be from 0.5 to 2", param: "speed")
