@@ -210,8 +210,6 @@ struct JobsAPITests {
             #expect(try await code(["voice": "narrator", "text": "Hi.", "split": "word"]) == "invalid_split")
             #expect(try await code(["voice": "narrator", "text": "Hi.", "language": ""]) == "unsupported_language")
             #expect(try await code(["voice": "narrator", "text": "Hi.", "language": "EN"]) == "unsupported_language")
-            #expect(try await code(["voice": "narrator", "text": "Nul\u{0} inside."]) == "invalid_text")
-            #expect(try await code(["voice": "narrator", "items": [["text": "Fine.", "id": "a\u{0}b"]]]) == "invalid_text")
             #expect(try await code(["voice": "narrator", "text": "Hi.", "fit": "tight"]) == "invalid_fit")
             #expect(try await code(["voice": "narrator", "text": "Hi.", "callback_url": "ftp://example.com/x"]) == "invalid_callback_url")
             #expect(try await code(["voice": "narrator", "text": "Hi.", "callback_url": "http://127.0.0.1:9/x"]) == "invalid_callback_url")

@@ -227,6 +227,10 @@ struct StoreContractTests {
             #expect(try await b.updateItem(job: "job-1", item) == false)
             #expect(try await a.items(ofJob: "job-1")[3] == JobItemRecord(index: 3, text: "Line 3.", cue: items[3].cue, status: .done,
                                                                             durationMs: 1234, fileName: "jobs/job-1/3.wav"))
+            var nul = items[7]
+            nul.text = "Nul\u{0} inside."
+            #expect(try await b.updateItem(job: "job-1", nul))
+            #expect(try await a.items(ofJob: "job-1")[7].text == "Nul\u{FFFD} inside.")
             var failed = items[5]
             failed.status = .failed
             failed.error = "upstream_bad_response"

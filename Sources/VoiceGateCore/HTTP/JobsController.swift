@@ -319,8 +319,8 @@ struct JobsController {
             let json = try JSONBody(Data(body.readableBytesView))
             try json.rejectUnknown(allowed: ["text"])
             if let text = try json.string("text") {
-                guard !text.isBlank, text.count <= SynthesisFields.maxTextLength, !text.contains("\u{0}") else {
-                    throw GatewayError.invalid("invalid_text", "text must be 1-\(SynthesisFields.maxTextLength) characters, not only white space, without NUL",
+                guard !text.isBlank, text.count <= SynthesisFields.maxTextLength else {
+                    throw GatewayError.invalid("invalid_text", "text must be 1-\(SynthesisFields.maxTextLength) characters, not only white space",
                                                param: "text")
                 }
                 let total = results.items.reduce(0) { $0 + ($1.index == item.index ? 0 : $1.text.count) } + text.count

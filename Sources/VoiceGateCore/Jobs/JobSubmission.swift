@@ -159,10 +159,6 @@ public struct JobSubmission: Sendable {
             }
             records = cues.enumerated().map { JobItemRecord(index: $0.offset, text: $0.element.text, cue: $0.element) }
         }
-        // PostgreSQL's text cannot hold NUL, and no voice speaks it.
-        if let bad = records.first(where: { $0.text.contains("\u{0}") || $0.clientID?.contains("\u{0}") == true }) {
-            throw GatewayError.invalid("invalid_text", "item \(bad.index) holds a NUL character", details: ["item": .int(bad.index)])
-        }
         guard !records.isEmpty else {
             throw GatewayError.invalid("empty_text", "the job has nothing to say", param: items != nil ? "items" : "text")
         }

@@ -12,7 +12,8 @@ extension SQLGatewayStore: JobStore {
                                                      Self.millis(job.createdAt), job.finishedAt.map(Self.millis), job.reason, job.runner,
                                                      Int64?.none]
         let rows = items.map { item -> [SQLBind] in
-            let values: [any Encodable & Sendable] = [job.id, item.index, item.clientID, item.text, item.cue?.start, item.cue?.end,
+            let values: [any Encodable & Sendable] = [job.id, item.index, item.clientID.map(Self.storable), Self.storable(item.text),
+                                                      item.cue?.start, item.cue?.end,
                                                       item.status.rawValue, item.durationMs, item.fileName, item.error]
             return values.map { SQLBind($0) }
         }
@@ -67,7 +68,7 @@ extension SQLGatewayStore: JobStore {
     func updateItem(job id: String, _ item: JobItemRecord) async throws -> Bool {
         try await backend.write { db in
             !(try await db.update("job_items")
-                .set("text", to: item.text).set("status", to: item.status.rawValue).set("duration_ms", to: item.durationMs)
+                .set("text", to: Self.storable(item.text)).set("status", to: item.status.rawValue).set("duration_ms", to: item.durationMs)
                 .set("file_name", to: item.fileName).set("error", to: item.error)
                 .where("job_id", .equal, id).where("idx", .equal, item.index).returning("idx").all()).isEmpty
         }
@@ -137,6 +138,11 @@ extension SQLGatewayStore: JobStore {
             if !ids.isEmpty { try await db.delete(from: "job_items").where("job_id", .in, ids).run() }
             return ids
         }
+    }
+
+    /// PostgreSQL's text cannot hold NUL: it is kept as U+FFFD on both stores, so they agree.
+    static func storable(_ text: String) -> String {
+        text.contains("\u{0}") ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
     }
 
     private static func job(_ row: any SQLRow) throws -> JobRecord {
