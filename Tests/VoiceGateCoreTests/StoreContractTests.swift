@@ -188,6 +188,7 @@ struct StoreContractTests {
             settings.format = .mp3
             settings.pauseMs = 450
             settings.callbackURL = "https://example.com/done"
+            settings.parallel = 3
             let first = JobRecord(id: "job-1", key: "team", voice: "narrator", subtitles: true, settings: settings, total: 450, createdAt: Self.now)
             let items = (0..<450).map { JobItemRecord(index: $0, clientID: $0 == 0 ? "line-a" : nil, text: "Line \($0).",
                                                        cue: SubtitleCue(start: $0 * 1000, end: $0 * 1000 + 800, text: "Line \($0).")) }

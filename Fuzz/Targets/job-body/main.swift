@@ -21,6 +21,7 @@ fuzz { data, count in
         }
         let s = job.settings
         if !JobSubmission.pauseRange.contains(s.pauseMs) || !JobSubmission.maxSpeedRange.contains(s.maxSpeed)
+            || !JobSubmission.parallelRange.contains(s.parallel)
             || !(s.speed.map(SynthesisFields.speedRange.contains) ?? true) {
             violated("accepted settings out of range: \(s)")
         }

@@ -38,6 +38,7 @@ struct JobsController {
         let voice: String
         let format: String
         let kind: String
+        let parallel: Int
         let total: Int
         /// Counted from the items, which a list leaves out.
         let done: Int?
@@ -87,7 +88,7 @@ struct JobsController {
                 }
                 return n
             } ?? 100
-            let jobs = try await storeCall { try await store.jobs(key: key, status: status, limit: limit) }
+            let jobs = try await store.jobs(key: key, status: status, limit: limit)
             return JobList(jobs: jobs.map { Self.json(JobResults(job: $0, items: []), withItems: false, counts: false) })
         }
         group.get("jobs/:id") { _, context -> JobJSON in
@@ -135,14 +136,14 @@ struct JobsController {
         group.post("jobs/:id/cancel") { _, context -> JobJSON in
             let caller = try Self.caller(context)
             let job = try await job(context)
-            guard try await storeCall({ try await control.cancel(job.id, by: "key \(caller.name)") }) else {
+            guard try await control.cancel(job.id, by: "key \(caller.name)") else {
                 throw GatewayError(409, "job_finished", "job \(job.id) is \(job.status.rawValue) already")
             }
             return Self.json(try await results(context), withItems: false)
         }
         group.delete("jobs/:id") { _, context -> Response in
             let job = try await job(context)
-            _ = try await storeCall { try await store.deleteJob(job.id) }
+            _ = try await store.deleteJob(job.id)
             files.remove(job.id)
             return Response(status: .noContent)
         }
@@ -167,13 +168,13 @@ struct JobsController {
                                               callbackRefusal: callbacks.refusal)
         // A voice the key cannot use fails now, not at the first item.
         _ = try await voices.resolve(job.voice, for: caller)
-        try await storeCall { try await store.insertJob(job, items: items) }
+        try await store.insertJob(job, items: items)
         wake()
         return job
     }
 
     static let fields: Set<String> = ["voice", "items", "text", "split", "format", "pause_ms", "language", "speed", "temperature", "seed",
-                                      "callback_url", "fit", "max_speed"]
+                                      "callback_url", "fit", "max_speed", "parallel"]
 
     /// A form sends a subtitles file (JSON sends items or a text).
     static let formFields = fields.subtracting(["items", "text", "split"]).union(["subtitles"])
@@ -202,6 +203,7 @@ struct JobsController {
         s.callbackURL = try body.optionalString("callback_url")
         s.fit = try body.string("fit")
         s.maxSpeed = try body.number("max_speed")
+        s.parallel = try body.number("parallel")
         if let raw = body.fields["items"] {
             guard let list = raw as? [Any] else {
                 throw GatewayError.invalid("invalid_field", "items must be a list of {\"text\": ..., \"id\": optional}", param: "items")
@@ -239,6 +241,7 @@ struct JobsController {
         s.callbackURL = try form.string("callback_url")
         s.fit = try form.string("fit")
         s.maxSpeed = try number("max_speed")
+        s.parallel = try number("parallel")
         return s
     }
 
@@ -330,7 +333,7 @@ struct JobsController {
                 newText = text
             }
         }
-        try await storeCall { try await control.regenerate(results.job, item: item, text: newText) }
+        try await control.regenerate(results.job, item: item, text: newText)
         return Self.json(try await self.results(context), withItems: true)
     }
 
@@ -345,7 +348,7 @@ struct JobsController {
     private func job(_ context: GatewayRequestContext) async throws -> JobRecord {
         let caller = try Self.caller(context)
         let id = context.parameters.get("id") ?? ""
-        guard JobFiles.isValidID(id), let job = try await storeCall({ try await store.job(id: id) }), caller.isAdmin || job.key == caller.name else {
+        guard JobFiles.isValidID(id), let job = try await store.job(id: id), caller.isAdmin || job.key == caller.name else {
             throw GatewayError(404, "job_not_found", "no job \(id.prefix(40)) for this key")
         }
         return job
@@ -353,7 +356,7 @@ struct JobsController {
 
     private func results(_ context: GatewayRequestContext) async throws -> JobResults {
         let job = try await job(context)
-        return JobResults(job: job, items: try await storeCall { try await store.items(ofJob: job.id) })
+        return JobResults(job: job, items: try await store.items(ofJob: job.id))
     }
 
     private static func item(_ context: GatewayRequestContext, in results: JobResults) throws -> JobItemRecord {
@@ -365,16 +368,6 @@ struct JobsController {
 
     private static func nothingYet(_ job: JobRecord) -> GatewayError {
         GatewayError(409, "job_not_ready", "job \(job.id) has no finished item yet (\(job.status.rawValue))", retryAfter: 5)
-    }
-
-    private func storeCall<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let error as GatewayError {
-            throw error
-        } catch {
-            throw GatewayError.storeUnavailable(error)
-        }
     }
 
     /// A file of the jobs folder, opened now (so a file replaced or removed meanwhile is still served whole) and
@@ -405,7 +398,8 @@ struct JobsController {
         let formatter = ISO8601DateFormatter()
         let placements = withItems ? results.placementByIndex : [:]
         return JobJSON(id: job.id, status: job.status.rawValue, reason: job.reason, key: job.key, voice: job.voice,
-                       format: job.settings.format.rawValue, kind: job.subtitles ? "subtitles" : "text", total: job.total,
+                       format: job.settings.format.rawValue, kind: job.subtitles ? "subtitles" : "text",
+                       parallel: job.settings.parallel, total: job.total,
                        done: counts ? results.doneCount : nil, failed: counts ? results.failedCount : nil,
                        audio_seconds: counts ? Double(results.audioMs) / 1000 : nil, eta_seconds: counts ? results.etaSeconds(now: Date()) : nil,
                        created_at: formatter.string(from: job.createdAt), finished_at: job.finishedAt.map(formatter.string),

@@ -22,8 +22,25 @@ public struct JobRecord: Sendable, Equatable {
         public var fitSpeed = false
         public var maxSpeed = 1.2
         public var callbackURL: String?
+        /// Items run at once (each through the fair queue): 1, one after the other, unless the job asks for more.
+        public var parallel = 1
 
         public init() {}
+
+        /// Any setting a stored job lacks (it was stored by an older VoiceGate) keeps its default.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            format = try c.decodeIfPresent(SpeechFormat.self, forKey: .format) ?? format
+            pauseMs = try c.decodeIfPresent(Int.self, forKey: .pauseMs) ?? pauseMs
+            language = try c.decodeIfPresent(String.self, forKey: .language)
+            speed = try c.decodeIfPresent(Double.self, forKey: .speed)
+            temperature = try c.decodeIfPresent(Double.self, forKey: .temperature)
+            seed = try c.decodeIfPresent(Int.self, forKey: .seed)
+            fitSpeed = try c.decodeIfPresent(Bool.self, forKey: .fitSpeed) ?? fitSpeed
+            maxSpeed = try c.decodeIfPresent(Double.self, forKey: .maxSpeed) ?? maxSpeed
+            callbackURL = try c.decodeIfPresent(String.self, forKey: .callbackURL)
+            parallel = try c.decodeIfPresent(Int.self, forKey: .parallel) ?? parallel
+        }
     }
 
     public var id: String

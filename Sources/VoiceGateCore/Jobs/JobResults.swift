@@ -41,10 +41,7 @@ public struct JobResults: Sendable {
 
     /// Seconds until the job is done at the pace it has had, for a job still running.
     public func etaSeconds(now: Date) -> Double? {
-        guard job.status == .running || job.status == .queued, doneCount > 0 else { return nil }
-        let remaining = items.count { $0.status == .pending }
-        let pace = now.timeIntervalSince(job.createdAt) / Double(doneCount + failedCount)
-        return (pace * Double(remaining) * 10).rounded() / 10
+        JobSummary(job: job, counts: JobCounts(done: doneCount, failed: failedCount, audioMs: audioMs)).etaSeconds(now: now)
     }
 
     /// The joined audio in the job's format, built once for what is finished now and kept under a name made from its

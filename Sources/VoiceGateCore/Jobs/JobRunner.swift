@@ -5,9 +5,10 @@ import Synchronization
 
 /// Runs the store's jobs on this gateway, as the Postgres-backed queues do (`postgres.md`): it claims the oldest open
 /// job nobody holds (`FOR UPDATE SKIP LOCKED` on PostgreSQL), holds it by a lease it renews every 2 s, and runs its
-/// items one at a time through the fair queue. A gateway that dies stops renewing: within `leaseSeconds` its jobs
-/// are claimed again (by a restart or another gateway) and resume with the item that was running, since an item is
-/// only marked done once its audio is in the jobs folder. Up to `maxJobs` jobs at once, each one item at a time.
+/// items through the fair queue, one at a time unless the job asks for more (`parallel`). A gateway that dies stops
+/// renewing: within `leaseSeconds` its jobs are claimed again (by a restart or another gateway) and resume with the
+/// item that was running, since an item is only marked done once its audio is in the jobs folder. Up to `maxJobs`
+/// jobs at once.
 public final class JobRunner: Service, Sendable {
     static let leaseSeconds: TimeInterval = 6
     static let renewEvery: Duration = .seconds(2)
@@ -213,82 +214,27 @@ public final class JobRunner: Service, Sendable {
         }
     }
 
+    /// How a run of a job's items ended.
+    enum Outcome: Equatable {
+        /// Every item given out was done or failed.
+        case ranAll
+        /// The job waits on its key's quota, and keeps its lease until it is tried again.
+        case paused
+        /// Cancelled, deleted, failed as a whole, taken over or stopped by the store: it is not run here any more.
+        case stopped
+    }
+
     /// Runs the job's pending items in order until none is left; true when the job keeps its lease (paused).
     func execute(_ claimed: JobRecord) async -> Bool {
-        var job = claimed
-        var waitBackoff = 1.0
-        // The last finished item's bookkeeping (its row, the file it replaces, the job's status) runs while the next
-        // item does: the worker does not wait for the store between two items. A crash before it lands redoes the item.
-        var recording: Task<Bool, any Error>?
-        func recorded() async throws -> Bool {
-            defer { recording = nil }
-            guard try await recording?.value ?? true else {
-                // Deleted while the item ran: its folder goes too (making the item made it again).
-                files.remove(job.id)
-                return false
-            }
-            return true
-        }
+        let job = claimed
         do {
             while true {
-                guard try await recorded() else { return false }
                 let pending = try await store.items(ofJob: job.id).filter { $0.status == .pending }
                 if pending.isEmpty { break }
-                for item in pending {
-                    var attempts = 0
-                    attempt: while true {
-                        if Task.isCancelled { return false }
-                        do {
-                            let made = try await synthesizer.make(item, of: job)
-                            guard try await recorded() else { return false }
-                            var done = item
-                            (done.status, done.durationMs, done.fileName, done.error) = (.done, made.durationMs, made.fileName, nil)
-                            let (store, files, id, wasRunning) = (store, files, job.id, job.status == .running)
-                            job.status = .running
-                            recording = Task {
-                                guard try await store.updateItem(job: id, done) else { return false }
-                                if let old = item.fileName { unlink(files.path(id, old)) }
-                                if !wasRunning {
-                                    _ = try await store.setJobStatus(id, .running, reason: nil, finished: nil, from: JobRecord.Status.open)
-                                }
-                                return true
-                            }
-                            waitBackoff = 1
-                            break attempt
-                        } catch {
-                            if Task.isCancelled { return false }
-                            guard try await recorded() else { return false }
-                            let failure = GatewayError.from(error)
-                            switch Self.disposition(failure) {
-                            case .pause:
-                                logger.info("job \(job.id): paused: \(failure.message)")
-                                _ = try await store.setJobStatus(job.id, .paused, reason: failure.message, finished: nil, from: JobRecord.Status.open)
-                                // Kept by this gateway until the retry is due, then free for any to claim.
-                                _ = try await store.renewJobs([job.id], gateway: gateway, ttl: Self.pausedRetry, now: Date())
-                                return true
-                            case .failJob:
-                                logger.info("job \(job.id): failed: \(failure.message)")
-                                _ = try await store.setJobStatus(job.id, .failed, reason: failure.message, finished: Date(), from: JobRecord.Status.open)
-                                await finished(job.id)
-                                return false
-                            case .wait:
-                                logger.debug("job \(job.id): item \(item.index) waits: \(failure.message)")
-                                try await Task.sleep(for: .seconds(waitBackoff))
-                                waitBackoff = min(30, waitBackoff * 2)
-                            case .retryItem:
-                                attempts += 1
-                                if attempts < Self.itemAttempts {
-                                    try await Task.sleep(for: .seconds(Double(attempts)))
-                                    continue attempt
-                                }
-                                logger.info("job \(job.id): item \(item.index) failed \(attempts) times: \(failure.message)")
-                                var failed = item
-                                (failed.status, failed.error) = (.failed, "\(failure.code): \(failure.message)")
-                                guard try await store.updateItem(job: job.id, failed) else { return false }
-                                break attempt
-                            }
-                        }
-                    }
+                switch try await run(pending, of: job) {
+                case .ranAll: continue
+                case .paused: return true
+                case .stopped: return false
                 }
             }
             let items = try await store.items(ofJob: job.id)
@@ -304,8 +250,122 @@ public final class JobRunner: Service, Sendable {
         return false
     }
 
+    /// Runs `pending` in index order, `parallel` of them at once (the job's setting): each lane takes the next item
+    /// as it finishes one. The first lane to pause or stop the job stops the others.
+    private func run(_ pending: [JobItemRecord], of job: JobRecord) async throws -> Outcome {
+        let queue = PendingItems(pending)
+        let lanes = min(max(1, job.settings.parallel), pending.count)
+        return try await withThrowingTaskGroup(of: Outcome.self) { group in
+            for _ in 0..<lanes {
+                group.addTask { try await self.lane(of: job, next: queue.next) }
+            }
+            // The first lane to end otherwise decides; the others, cancelled, end as stopped or with CancellationError.
+            var outcome = Outcome.ranAll
+            var failure: (any Error)?
+            while let result = await group.nextResult() {
+                guard outcome == .ranAll, failure == nil else { continue }
+                switch result {
+                case .success(let ended): outcome = ended
+                case .failure(let error): failure = error
+                }
+                if outcome != .ranAll || failure != nil { group.cancelAll() }
+            }
+            if let failure { throw failure }
+            return outcome
+        }
+    }
+
+    /// Runs the items `next` gives, one at a time, until it gives none.
+    private func lane(of claimed: JobRecord, next: @Sendable () -> JobItemRecord?) async throws -> Outcome {
+        var job = claimed
+        var waitBackoff = 1.0
+        // The last finished item's bookkeeping (its row, the file it replaces, the job's status) runs while the next
+        // item does: the worker does not wait for the store between two items. A crash before it lands redoes the item.
+        var recording: Task<Bool, any Error>?
+        func recorded() async throws -> Bool {
+            defer { recording = nil }
+            guard try await recording?.value ?? true else {
+                // Deleted while the item ran: its folder goes too (making the item made it again).
+                files.remove(job.id)
+                return false
+            }
+            return true
+        }
+        // Cancelled (another lane paused or stopped the job): the last item's bookkeeping still lands first.
+        func stopped() async -> Outcome {
+            _ = try? await recording?.value
+            return .stopped
+        }
+        while let item = next() {
+            var attempts = 0
+            attempt: while true {
+                if Task.isCancelled { return await stopped() }
+                do {
+                    let made = try await synthesizer.make(item, of: job)
+                    guard try await recorded() else { return .stopped }
+                    var done = item
+                    (done.status, done.durationMs, done.fileName, done.error) = (.done, made.durationMs, made.fileName, nil)
+                    let (store, files, id, wasRunning) = (store, files, job.id, job.status == .running)
+                    job.status = .running
+                    recording = Task {
+                        guard try await store.updateItem(job: id, done) else { return false }
+                        if let old = item.fileName { unlink(files.path(id, old)) }
+                        if !wasRunning {
+                            _ = try await store.setJobStatus(id, .running, reason: nil, finished: nil, from: JobRecord.Status.open)
+                        }
+                        return true
+                    }
+                    waitBackoff = 1
+                    break attempt
+                } catch {
+                    if Task.isCancelled { return await stopped() }
+                    guard try await recorded() else { return .stopped }
+                    let failure = GatewayError.from(error)
+                    switch Self.disposition(failure) {
+                    case .pause:
+                        logger.info("job \(job.id): paused: \(failure.message)")
+                        _ = try await store.setJobStatus(job.id, .paused, reason: failure.message, finished: nil, from: JobRecord.Status.open)
+                        // Kept by this gateway until the retry is due, then free for any to claim.
+                        _ = try await store.renewJobs([job.id], gateway: gateway, ttl: Self.pausedRetry, now: Date())
+                        return .paused
+                    case .failJob:
+                        logger.info("job \(job.id): failed: \(failure.message)")
+                        _ = try await store.setJobStatus(job.id, .failed, reason: failure.message, finished: Date(), from: JobRecord.Status.open)
+                        await finished(job.id)
+                        return .stopped
+                    case .wait:
+                        logger.debug("job \(job.id): item \(item.index) waits: \(failure.message)")
+                        try await Task.sleep(for: .seconds(waitBackoff))
+                        waitBackoff = min(30, waitBackoff * 2)
+                    case .retryItem:
+                        attempts += 1
+                        if attempts < Self.itemAttempts {
+                            try await Task.sleep(for: .seconds(Double(attempts)))
+                            continue attempt
+                        }
+                        logger.info("job \(job.id): item \(item.index) failed \(attempts) times: \(failure.message)")
+                        var failed = item
+                        (failed.status, failed.error) = (.failed, "\(failure.code): \(failure.message)")
+                        guard try await store.updateItem(job: job.id, failed) else { return .stopped }
+                        break attempt
+                    }
+                }
+            }
+        }
+        return try await recorded() ? .ranAll : .stopped
+    }
+
     private func finished(_ id: String) async {
         guard let job = try? await store.job(id: id) else { return }
         callbacks.send(for: job)
     }
+}
+
+/// A job's pending items, handed out in order to the lanes that run them.
+private final class PendingItems: Sendable {
+    private let items: Mutex<ArraySlice<JobItemRecord>>
+
+    init(_ items: [JobItemRecord]) { self.items = Mutex(items[...]) }
+
+    func next() -> JobItemRecord? { items.withLock { $0.popFirst() } }
 }

@@ -52,10 +52,10 @@ public struct JobSummary: Sendable, Equatable {
         self.counts = counts
     }
 
-    /// Seconds until it is done at the pace it has had, while it runs.
+    /// Seconds until it is done at the pace it has had (to a tenth), while it runs.
     public func etaSeconds(now: Date) -> Double? {
         let finished = counts.done + counts.failed
-        guard job.status == .running || job.status == .queued, finished > 0, finished < job.total else { return nil }
-        return now.timeIntervalSince(job.createdAt) / Double(finished) * Double(job.total - finished)
+        guard job.status == .running || job.status == .queued, counts.done > 0, finished < job.total else { return nil }
+        return (now.timeIntervalSince(job.createdAt) / Double(finished) * Double(job.total - finished) * 10).rounded() / 10
     }
 }

@@ -7,6 +7,8 @@ public struct JobSubmission: Sendable {
     public static let pieceCharacters = 300
     public static let pauseRange = 0...10_000
     public static let maxSpeedRange = 1.0...2.0
+    /// Items of one job run at once, at most: more would only queue behind each other in the key's lane.
+    public static let parallelRange = 1...8
     static let clientIDLength = 128
 
     public struct Item: Sendable, Equatable {
@@ -34,6 +36,7 @@ public struct JobSubmission: Sendable {
     public var callbackURL: String?
     public var fit: String?
     public var maxSpeed: Double?
+    public var parallel: Double?
 
     public init() {}
 
@@ -109,6 +112,13 @@ public struct JobSubmission: Sendable {
                 throw GatewayError.invalid("invalid_max_speed", "max_speed must be from 1 to 2", param: "max_speed")
             }
             settings.maxSpeed = maxSpeed
+        }
+        if let parallel {
+            guard let whole = Int(exactly: parallel), Self.parallelRange.contains(whole) else {
+                throw GatewayError.invalid("invalid_parallel", "parallel must be a whole number from 1 to \(Self.parallelRange.upperBound)",
+                                           param: "parallel")
+            }
+            settings.parallel = whole
         }
         if let callbackURL {
             if let refusal = callbackRefusal(callbackURL) { throw GatewayError.invalid("invalid_callback_url", refusal, param: "callback_url") }

@@ -27,6 +27,7 @@ struct JobsCommand: AsyncParsableCommand {
         @Option(help: "The text's language (zh, en, ja, ko, yue, auto, ...).") var language: String?
         @Option(help: "Speaking speed, 0.5-2.") var speed: Double?
         @Option(help: "Subtitle files: push (later cues move back) or speed (speak faster, up to 1.2x, first).") var fit: String?
+        @Option(help: "Items run at once, 1-8 (default 1; up to the number of GPU workers makes a job finish sooner).") var parallel: Int?
         @Option(help: "Where the results go (default: the current folder).") var out = "."
         @Flag(help: "Print the job's id and return at once.") var noWait = false
         @OptionGroup var connection: Connection
@@ -40,6 +41,7 @@ struct JobsCommand: AsyncParsableCommand {
             if let language { fields["language"] = language }
             if let speed { fields["speed"] = speed }
             if let fit { fields["fit"] = fit }
+            if let parallel { fields["parallel"] = parallel }
             if ext == "srt" || ext == "vtt" {
                 fields["subtitles"] = String(decoding: data, as: UTF8.self)
             } else {
