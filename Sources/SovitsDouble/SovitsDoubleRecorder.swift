@@ -10,6 +10,8 @@ public final class SovitsDoubleRecorder: Sendable {
         public var maxOverlap = 0
         public var probes = 0
         public var bodies: [[String: JSONAny]] = []
+        /// When each of `bodies` arrived, in seconds on the monotonic clock (`SovitsDoubleRecorder.now()`).
+        public var began: [Double] = []
         public var violations: [String] = []
         /// `/set_gpt_weights` and `/set_sovits_weights` calls that loaded something.
         public var weightLoads = 0
@@ -36,7 +38,7 @@ public final class SovitsDoubleRecorder: Sendable {
 
     public var stats: Stats { state.withLock { $0.stats } }
 
-    static func now() -> Double {
+    public static func now() -> Double {
         var t = timespec()
         clock_gettime(CLOCK_MONOTONIC, &t)
         return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
@@ -51,7 +53,10 @@ public final class SovitsDoubleRecorder: Sendable {
             s.stats.ttsRequests += 1
             s.stats.running += 1
             s.stats.maxOverlap = max(s.stats.maxOverlap, s.stats.running)
-            if let body { s.stats.bodies.append(body) }
+            if let body {
+                s.stats.bodies.append(body)
+                s.stats.began.append(time)
+            }
             s.stats.weightsPerRequest.append((s.stats.gptWeights ?? "-") + " + " + (s.stats.sovitsWeights ?? "-"))
             return job
         }
