@@ -81,6 +81,7 @@ struct PostgresGatewayTests {
         try await TestGateway.run(env: ["STORE_URL": url, "GATEWAY_NAME": "solo", "WORKERS_SHARED": "false"]) { t in
             let limited = try await t.makeKey("limited", limits: ["requests_per_minute": 100])
             for _ in 0..<3 { #expect(try await t.synthesize(.synthesis(text: "Before.")).status == 200) }
+            try await t.makeVoice("narrator")
             try await server.stop()
 
             // The admin key is known: synthesis goes on; its row waits in memory.
@@ -89,6 +90,12 @@ struct PostgresGatewayTests {
                                            body: Data(#"{"name": "late"}"#.utf8))
             #expect(made.status == 503 && made.errorCode == "store_unavailable", "\(made.status) \(String(decoding: made.body, as: UTF8.self))")
             #expect(made.header("Retry-After") == "5")
+            // Jobs live in the store: submitting or listing one says so too.
+            let job = try await t.request(.POST, "/api/v1/jobs", headers: [("Content-Type", "application/json")],
+                                          body: Data(#"{"voice": "narrator", "text": "Hello."}"#.utf8))
+            #expect(job.status == 503 && job.errorCode == "store_unavailable", "\(job.status) \(String(decoding: job.body, as: UTF8.self))")
+            let jobs = try await t.request(.GET, "/api/v1/jobs")
+            #expect(jobs.status == 503 && jobs.errorCode == "store_unavailable")
             // A per-minute limit cannot be counted exactly without the store: refused, not let through.
             let refused = try await t.synthesize(.synthesis(text: "Limited."), key: limited)
             #expect(refused.status == 503 && refused.errorCode == "store_unavailable")
@@ -171,6 +178,8 @@ struct SharedWorkerTests {
                 // (18 of 20 and 2 s without it, measured.) A loaded machine slows the hand-off: a little room.
                 #expect(servedMeanwhile <= 4, "\(servedMeanwhile) of the backlog went first")
                 #expect(waited < .milliseconds(1200), "\(waited)")
+                // The worker went straight from A's finished request to B's, without a claim of B's own.
+                #expect(b.gateway.board?.handedOver.load(ordering: .relaxed) == 1)
                 #expect(try await flood.value == Array(repeating: 200, count: 20))
                 #expect(server.double.recorder.stats.maxOverlap == 1)
             }

@@ -436,6 +436,9 @@ public final class FairQueue: Sendable {
         }
     }
 
+    /// Whether, as last read from the board, another gateway sharing the workers has requests waiting.
+    var othersWaiting: Bool { state.withLock { $0.othersWaiting } }
+
     /// Another gateway gave a place back on this worker.
     func freedElsewhere(slot: Int) {
         update { s in if s.slots[slot].elsewhere > 0 { s.slots[slot].elsewhere -= 1 } }

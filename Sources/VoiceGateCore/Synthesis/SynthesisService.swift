@@ -43,7 +43,7 @@ public final class SynthesisService: Sendable {
             var shared: WorkerLease.SharedPlace?
             if let board {
                 let id = UUID().uuidString
-                let claimed: Int?
+                let claimed: WorkerLeaseBoard.Claimed?
                 do {
                     claimed = try await board.claim(worker, request: id, key: lane)
                 } catch {
@@ -58,7 +58,7 @@ public final class SynthesisService: Sendable {
                     place = try await acquire { try await queue.acquire(ticket: ticket, lane: lane, weights: weights, front: true, timeout: left) }
                     continue
                 }
-                shared = .init(board: board, place: claimed, request: id)
+                shared = .init(board: board, place: claimed.place, request: claimed.request)
             }
             // With shared workers another gateway may have switched this one's weights since the queue looked.
             var switchTo = place.switchTo

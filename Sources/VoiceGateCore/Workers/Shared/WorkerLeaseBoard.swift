@@ -15,7 +15,9 @@ import Synchronization
 /// What the others hold, and whether they have requests waiting, is read from the board every 100 ms and at once on
 /// `NOTIFY voicegate_workers` (sent when a place is freed or a gateway starts waiting: a hint, the polling is the
 /// floor); the queue then keeps those places off its own waiters, and offers a freed worker to a waiting gateway
-/// first (`FairQueue.handoff`), so that one gateway's backlog cannot starve another's requests.
+/// first (`FairQueue.handoff`), so that one gateway's backlog cannot starve another's requests. While another gateway
+/// waits, a freed place is not given back but handed to it in the same statement (`given` names it): its next
+/// request starts there without a claim of its own, one database round trip sooner.
 public final class WorkerLeaseBoard: Service, Sendable {
     static let channel = "voicegate_workers"
     static let ttl: Int64 = 10_000
@@ -37,6 +39,13 @@ public final class WorkerLeaseBoard: Service, Sendable {
     /// this gateway on that worker takes such a place over in its claim, so that the worker's next request waits for
     /// one round trip to the database, not two (the give-back's and then its own claim's).
     private let ending = Mutex<Set<String>>([])
+    /// Places another gateway handed to this one, by worker name: the next request here on that worker starts on
+    /// one without a claim.
+    private let given = Mutex<[String: [Claimed]]>([:])
+    /// How many requests here started on a place handed over by another gateway (tests and the note).
+    let handedOver = Atomic<Int>(0)
+    /// How long a handed place waits here for a request to take it before it is given back.
+    static let givenHold: Duration = .milliseconds(100)
     /// Which gateways hold each worker, as last read (this one included), for `GET workers` and the console.
     private let holders = Mutex<[String: [String]]>([:])
 
@@ -79,11 +88,23 @@ public final class WorkerLeaseBoard: Service, Sendable {
         pool.queue.onWaiting { [wake] in wake.continuation.yield() }
     }
 
+    /// A place on the board, and the request id its lease is held under.
+    struct Claimed: Sendable {
+        let place: Int
+        let request: String
+    }
+
     /// A place on `worker` for one request, or nil when other gateways hold every place (or took the one this
     /// statement chose at the same moment: the request then goes back to its line and tries again).
-    /// One statement whatever the worker's capacity: the first place nobody holds, inserted, or taken over when its
-    /// lease ran out.
-    func claim(_ worker: Worker, request: String, key: String) async throws -> Int? {
+    /// A place another gateway handed here is taken without asking the database (its lease keeps the id it was
+    /// handed under). Otherwise one statement whatever the worker's capacity: the first place nobody holds,
+    /// inserted, or taken over when its lease ran out.
+    func claim(_ worker: Worker, request: String, key: String) async throws -> Claimed? {
+        if let handed = takeGiven(worker.name) {
+            active.withLock { _ = $0.insert(handed.request) }
+            handedOver.add(1, ordering: .relaxed)
+            return handed
+        }
         active.withLock { _ = $0.insert(request) }
         var won: Int?
         defer { if won == nil { active.withLock { _ = $0.remove(request) } } }
@@ -106,7 +127,16 @@ public final class WorkerLeaseBoard: Service, Sendable {
             """).first()
         guard let row else { return nil }
         won = try row.decode(column: "place", as: Int.self)
-        return won
+        return won.map { Claimed(place: $0, request: request) }
+    }
+
+    private func takeGiven(_ worker: String) -> Claimed? {
+        given.withLock { given in
+            guard let first = given[worker]?.first else { return nil }
+            given[worker]?.removeFirst()
+            if given[worker]?.isEmpty == true { given[worker] = nil }
+            return first
+        }
     }
 
     /// The request has ended: from now on this gateway's next claim on its worker may take its place over.
@@ -116,18 +146,67 @@ public final class WorkerLeaseBoard: Service, Sendable {
     }
 
     /// Gives the place of a request marked `ended` back (unless this gateway's next request took it over already) and
-    /// tells the other gateways.
-    func release(_ worker: Worker, place: Int, request: String) async {
+    /// tells the other gateways; while one of them waits, hands it to that one instead (`given`), in one statement.
+    /// `handOn` false: a place handed here that nobody here wants goes back to nobody, not on to another gateway (two
+    /// gateways whose "waiting" went stale would otherwise pass it to and fro).
+    func release(_ worker: Worker, place: Int, request: String, handOn: Bool = true) async {
         defer { ending.withLock { _ = $0.remove(request) } }
         do {
-            try await backend.db.raw("""
-                WITH gone AS (DELETE FROM worker_leases WHERE worker = \(bind: worker.name) AND place = \(bind: place)
-                    AND request_id = \(bind: request) RETURNING 1)
-                SELECT pg_notify('\(unsafeRaw: Self.channel)', \(bind: "free \(gateway) \(worker.name)")) FROM gone
-                """).run()
+            if handOn && pool.queue.othersWaiting {
+                try await handOver(worker, place: place, request: request)
+            } else {
+                try await backend.db.raw("""
+                    WITH gone AS (DELETE FROM worker_leases WHERE worker = \(bind: worker.name) AND place = \(bind: place)
+                        AND request_id = \(bind: request) RETURNING 1)
+                    SELECT pg_notify('\(unsafeRaw: Self.channel)', \(bind: "free \(gateway) \(worker.name)")) FROM gone
+                    """).run()
+            }
         } catch {
             // It expires by itself within the lease's time.
             logger.warning("workers: cannot give back \(worker.name)'s place (it expires within 10 s): \(StoreError.reason(error))")
+        }
+    }
+
+    /// The place goes to a gateway that waits (its lease renamed to a fresh id in that gateway's name, and
+    /// `given<TAB>GATEWAY<TAB>WORKER<TAB>PLACE<TAB>ID` told), or back to nobody when none waits any more.
+    private func handOver(_ worker: Worker, place: Int, request: String) async throws {
+        let fresh = SQLGatewayStore.millis(Date().addingTimeInterval(-GatewayPresence.staleAfter))
+        let handed = "given-" + UUID().uuidString
+        let held = SQLQueryString("worker = \(bind: worker.name) AND place = \(bind: place) AND request_id = \(bind: request)")
+        try await backend.db.raw("""
+            WITH next AS (SELECT name FROM gateways WHERE name <> \(bind: gateway) AND waiting > 0 AND seen_at >= \(bind: fresh)
+                          ORDER BY random() LIMIT 1),
+            handed AS (UPDATE worker_leases SET gateway = next.name, request_id = \(bind: handed),
+                           expires_at = \(unsafeRaw: Self.nowMillis) + \(bind: Self.ttl)
+                       FROM next WHERE \(held) RETURNING worker_leases.gateway),
+            gone AS (DELETE FROM worker_leases WHERE \(held) AND NOT EXISTS (SELECT 1 FROM next) RETURNING 1)
+            SELECT pg_notify('\(unsafeRaw: Self.channel)', concat_ws(E'\\t', 'given', handed.gateway, CAST(\(bind: worker.name) AS TEXT),
+                             CAST(\(bind: String(place)) AS TEXT), CAST(\(bind: handed) AS TEXT))) FROM handed
+            UNION ALL
+            SELECT pg_notify('\(unsafeRaw: Self.channel)', \(bind: "free \(gateway) \(worker.name)")) FROM gone
+            """).run()
+    }
+
+    /// Another gateway handed this one a place: a waiting request here takes it (the queue offers it the worker at
+    /// once); if none does within `givenHold`, it is given back (or on to another waiting gateway).
+    private func received(worker name: String, place: Int, request: String) {
+        guard let worker = pool.worker(named: name) else { return }
+        let claimed = Claimed(place: place, request: request)
+        guard pool.queue.snapshot.waiting > 0 else {
+            Task { await self.release(worker, place: place, request: request, handOn: false) }
+            return
+        }
+        given.withLock { $0[name, default: []].append(claimed) }
+        pool.queue.freedElsewhere(slot: worker.slot)
+        Task {
+            try? await Task.sleep(for: Self.givenHold)
+            let unused = self.given.withLock { given in
+                guard let index = given[name]?.firstIndex(where: { $0.request == request }) else { return false }
+                given[name]?.remove(at: index)
+                if given[name]?.isEmpty == true { given[name] = nil }
+                return true
+            }
+            if unused { await self.release(worker, place: place, request: request, handOn: false) }
         }
     }
 
@@ -157,7 +236,7 @@ public final class WorkerLeaseBoard: Service, Sendable {
                 try await backend.client.withConnection { connection in
                     try await connection.listen(on: Self.channel) { notifications in
                         for try await notification in notifications {
-                            self.freed(notification.payload)
+                            self.heard(notification.payload)
                             self.wake.continuation.yield()
                         }
                     }
@@ -172,7 +251,13 @@ public final class WorkerLeaseBoard: Service, Sendable {
 
     /// `free GATEWAY WORKER` from another gateway: a place there is free now. The queue may use it at once, before
     /// the look this also wakes (a claim that loses the race sends its request back to the front of the line).
-    private func freed(_ payload: String) {
+    /// `given ...` naming this gateway: a place handed here.
+    private func heard(_ payload: String) {
+        let given = payload.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        if given.count == 5, given[0] == "given" {
+            if given[1] == gateway, let place = Int(given[3]) { received(worker: given[2], place: place, request: given[4]) }
+            return
+        }
         let words = payload.split(separator: " ", maxSplits: 2).map(String.init)
         guard words.count == 3, words[0] == "free", words[1] != gateway, let worker = pool.worker(named: words[2]) else { return }
         pool.queue.freedElsewhere(slot: worker.slot)
