@@ -17,6 +17,9 @@ import VoiceGateCore
 ///                                     [--gateways 2 --store-url postgres://USER:PASSWORD@HOST:PORT/DB] [--no-switches]
 ///     swift run -c release pool-bench --jobs [--rounds 5]: one long-form job's backlog against 32 clients' on one
 ///                                     worker (the job's items one at a time; the idle gap between two of them)
+///     swift run -c release pool-bench --job-items 1000 [--workers 2] [--rounds 3]: one job of that many items run to
+///                                     its end, one at a time and `parallel` = workers at a time, against the workers'
+///                                     capacity and 32 clients on the same workers; the process's memory during it
 struct Options {
     var rounds = 3
     var seconds = 10.0
@@ -27,6 +30,7 @@ struct Options {
     var storeURL: String?
     var switches = true
     var jobs = false
+    var jobItems: Int?
 
     init(_ args: [String]) {
         var i = 0
@@ -42,6 +46,7 @@ struct Options {
             case "--store-url": storeURL = next()
             case "--no-switches": switches = false
             case "--jobs": jobs = true
+            case "--job-items": jobItems = Int(next())
             default: FileHandle.standardError.write(Data("unknown option \(args[i])\n".utf8)); exit(2)
             }
             i += 1
@@ -97,12 +102,27 @@ struct Measured {
     var requests: Int
     var errors: Int
     var switches: Int
+    /// A job run to its end: the process's resident MiB each second while it ran.
+    var resident: [Double] = []
+}
+
+/// A job instead of clients: `items` (nil: more than the window takes) run `parallel` at a time.
+struct JobLoad {
+    var items: Int?
+    var parallel = 1
+}
+
+/// This process's resident memory (gateway, doubles and clients together), in MiB.
+func residentMiB() -> Double {
+    guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return .nan }
+    let pages = statm.split(separator: " ").dropFirst().first.flatMap { Double($0) } ?? .nan
+    return pages * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576
 }
 
 /// One gateway in front of `count` doubles; `voices` > 0 makes that many voices with their own weights and spreads
 /// the requests over them.
 func measure(workers count: Int, policy: String = "affinity", voices: Int = 0, gateways gatewayCount: Int = 1,
-             store: String? = nil, job: Bool = false) async throws -> Measured {
+             store: String? = nil, job: JobLoad? = nil) async throws -> Measured {
     var doubleOptions = SovitsDoubleOptions()
     doubleOptions.inferenceDelay = .milliseconds(options.inferenceMs)
     doubleOptions.silentOutput = true
@@ -156,15 +176,34 @@ func measure(workers count: Int, policy: String = "affinity", voices: Int = 0, g
     }
 
     let tally = Tally()
-    if job {
-        // One job whose items outlast the window; no other client.
+    if let job {
+        // One job; no other client.
         let (type, body) = multipart([("name", "narrator"), ("prompt_text", "A tone for a benchmark.")], file: ref)
         guard try await post("/api/v1/voices", type, body, base) == 201 else { fatalError("could not save the voice") }
-        let items = (0..<Int(options.seconds * 2000 / Double(options.inferenceMs)) + 100).map { ["text": "Item \($0) of the job."] }
-        let json = try JSONSerialization.data(withJSONObject: ["voice": "narrator", "items": items])
+        let count = job.items ?? Int(options.seconds * 2000 / Double(options.inferenceMs)) + 100
+        let items = (0..<count).map { ["text": "Item \($0) of the job."] }
+        let json = try JSONSerialization.data(withJSONObject: ["voice": "narrator", "items": items, "parallel": job.parallel])
         guard try await post("/api/v1/jobs", "application/json", ByteBuffer(data: json), base) == 202 else { fatalError("could not submit the job") }
     }
-    let clients = (0..<(job ? 0 : options.clients)).map { index in
+    if let items = job?.items {
+        // To its end: items per second from the first item's start to the last one's end at the doubles.
+        var resident: [Double] = []
+        while servers.reduce(0, { $0 + $1.double.recorder.stats.intervals.count }) < items {
+            resident.append(residentMiB())
+            try await Task.sleep(for: .seconds(1))
+        }
+        let intervals = servers.flatMap { $0.double.recorder.stats.intervals }
+        let span = (intervals.map(\.end).max() ?? 0) - (intervals.map(\.start).min() ?? 0)
+        let gaps = servers.flatMap { $0.double.recorder.stats.idleGaps }
+        let overlap = servers.map { $0.double.recorder.stats.maxOverlap }.max() ?? 0
+        try await client.shutdown()
+        for group in groups { await group.triggerGracefulShutdown() }
+        for run in runs { _ = try? await run.value }
+        for s in servers { await s.stop() }
+        if overlap > 1 || intervals.count != items { fatalError("the doubles saw \(intervals.count) requests for \(items) items, overlap \(overlap)") }
+        return Measured(throughput: Double(items) / span, gaps: gaps, requests: items, errors: 0, switches: 0, resident: resident)
+    }
+    let clients = (0..<(job == nil ? options.clients : 0)).map { index in
         Task { [bases] in
             var generator = SystemRandomNumberGenerator()
             var n = 0
@@ -198,7 +237,7 @@ func measure(workers count: Int, policy: String = "affinity", voices: Int = 0, g
     let elapsed = (ContinuousClock.now - started).seconds
     // The gaps inside the window, while the backlog stood (the clients keep it until they stop).
     let gaps = servers.flatMap { $0.double.recorder.stats.idleGaps }
-    if job { tally.done.store(servers.reduce(0) { $0 + $1.double.recorder.stats.ttsRequests }, ordering: .relaxed) }
+    if job != nil { tally.done.store(servers.reduce(0) { $0 + $1.double.recorder.stats.ttsRequests }, ordering: .relaxed) }
     let switches = gateways.reduce(0) { $0 + $1.pool.queue.switches } - switchesBefore
     let violations = servers.flatMap { $0.double.recorder.stats.violations } + servers.compactMap {
         $0.double.recorder.stats.maxOverlap > 1 ? "overlap \($0.double.recorder.stats.maxOverlap)" : nil
@@ -264,13 +303,52 @@ func ms(_ seconds: Double) -> String { String(format: "%.3f", seconds * 1000) }
 
 print("pool-bench: \(options.clients) clients, \(options.inferenceMs) ms inference per request, \(options.seconds) s windows, "
       + "median of \(options.rounds) rounds (rounds alternate the worker counts)")
+if let items = options.jobItems {
+    let ceiling = 1000.0 / Double(options.inferenceMs)
+    for n in options.workers {
+        var rates: [String: [Double]] = [:]
+        var gaps: [String: [Double]] = [:]
+        var resident: [String: [Double]] = [:]
+        let runs = [("32 clients", nil), ("one job, parallel 1", JobLoad(items: items, parallel: 1)),
+                    ("one job, parallel \(n)", JobLoad(items: items, parallel: n))].reduce(into: [(String, JobLoad?)]()) { list, run in
+            if !list.contains(where: { $0.0 == run.0 }) { list.append(run) }
+        }
+        for round in 1...options.rounds {
+            for (name, job) in runs {
+                let m = try await measure(workers: n, job: job)
+                rates[name, default: []].append(m.throughput)
+                gaps[name, default: []] += m.gaps
+                resident[name, default: []] += m.resident
+                print(String(format: "  round %d, %d worker(s), %@: %.2f per s, gap p99 %@ ms%@", round, n, name, m.throughput, ms(percentile(m.gaps, 99)),
+                             m.resident.isEmpty ? "" : String(format: ", resident %.1f -> %.1f MiB (max %.1f)", m.resident.first!, m.resident.last!,
+                                                             m.resident.max()!)))
+            }
+        }
+        let clients = median(rates["32 clients"] ?? [])
+        print("\n\(items) items on \(n) worker(s) of \(options.inferenceMs) ms (capacity \(String(format: "%.2f", Double(n) * ceiling)) per s), median of "
+              + "\(options.rounds) rounds")
+        print("                       per s   vs capacity   vs 32 clients   idle gap p50 / p99 / max (ms)")
+        for (name, _) in runs {
+            let rate = median(rates[name] ?? [])
+            let g = gaps[name] ?? []
+            print(String(format: "  %-20@ %6.2f   %11.3f   %13.3f   %@ / %@ / %@", name as NSString, rate, rate / (Double(n) * ceiling), rate / clients,
+                         ms(percentile(g, 50)), ms(percentile(g, 99)), ms(g.max() ?? .nan)))
+        }
+        for (name, job) in runs where job != nil {
+            let r = resident[name] ?? []
+            print(String(format: "  %@: this process's resident memory (gateway, doubles and client) from %.1f to %.1f MiB, at most %.1f",
+                         name, r.first ?? .nan, r.last ?? .nan, r.max() ?? .nan))
+        }
+    }
+    exit(0)
+}
 if options.jobs {
     var backlog: [Double] = []
     var items: [Double] = []
     var rates: ([Double], [Double]) = ([], [])
     for round in 1...options.rounds {
         let clients = try await measure(workers: 1, voices: 0)
-        let job = try await measure(workers: 1, job: true)
+        let job = try await measure(workers: 1, job: JobLoad())
         backlog += clients.gaps
         items += job.gaps
         rates.0.append(clients.throughput)
