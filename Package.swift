@@ -3,12 +3,15 @@ import PackageDescription
 
 /// `VOICEGATE_FUZZ=1` (set by Fuzz/run.sh): VoiceGateCore and the fuzz targets are built with libFuzzer's coverage
 /// and AddressSanitizer, and can see the core's internals; every other module as usual, so the release build's
-/// dependencies are shared with the ordinary one. Without it the fuzz targets build as stubs that say so.
+/// dependencies are shared with the ordinary one. Without it there are no fuzz targets: each would be one more link
+/// of the whole core in every build (ten of them, minutes of CI's release build).
 let fuzzing = Context.environment["VOICEGATE_FUZZ"] == "1"
 let fuzzSwift: [SwiftSetting] = fuzzing ? [.define("FUZZING"), .unsafeFlags(["-sanitize=fuzzer,address", "-enable-testing"])] : []
 let fuzzLink: [LinkerSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer,address", "-use-ld=lld"])] : []
-let fuzzTargets: [Target] = ["upload", "audio", "upstream-wav", "dotenv", "admin-input", "openai-input", "encoders", "workers-file", "subtitles", "job-body"].map { name in
-    .executableTarget(name: "fuzz-\(name)", dependencies: ["VoiceGateCore", "FuzzDriver"], path: "Fuzz/Targets/\(name)",
+let fuzzTargetNames = ["upload", "audio", "upstream-wav", "dotenv", "admin-input", "openai-input", "encoders", "workers-file", "subtitles",
+                       "job-body"]
+let fuzzTargets: [Target] = !fuzzing ? [] : [.target(name: "FuzzDriver", path: "Fuzz/Driver", swiftSettings: fuzzSwift)] + fuzzTargetNames.map {
+    .executableTarget(name: "fuzz-\($0)", dependencies: ["VoiceGateCore", "FuzzDriver"], path: "Fuzz/Targets/\($0)",
                       swiftSettings: fuzzSwift, linkerSettings: fuzzLink)
 }
 
@@ -74,7 +77,6 @@ let package = Package(
             swiftSettings: fuzzSwift,
             plugins: ["EmbedAssets"]
         ),
-        .target(name: "FuzzDriver", path: "Fuzz/Driver", swiftSettings: fuzzSwift),
         .executableTarget(name: "embed-assets"),
         .plugin(name: "EmbedAssets", capability: .buildTool(), dependencies: ["embed-assets"]),
         .target(

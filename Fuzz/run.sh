@@ -5,11 +5,17 @@
 #   Fuzz/run.sh                 every target, 60 s each
 #   FUZZ_SECONDS=3600 Fuzz/run.sh upload      one target, an hour
 #   FUZZ_JOBS=1 Fuzz/run.sh      one target at a time
+#   Fuzz/run.sh --build-only     build them (CI builds while schemathesis runs), then `Fuzz/run.sh --no-build`
 # The corpus each run grows is kept in .build/fuzz/<target>/corpus (outside git) and reused by the next run;
 # the seeds in Fuzz/corpus/<target> are read-only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
+build=yes run=yes
+case "${1:-}" in
+  --build-only) run=no; shift ;;
+  --no-build) build=no; shift ;;
+esac
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(upload audio upstream-wav dotenv admin-input openai-input encoders workers-file subtitles job-body)
 
@@ -17,9 +23,13 @@ targets=("$@")
 # (.ci/run builds with -Xswiftc -enable-testing).
 export VOICEGATE_FUZZ=1
 read -r -a extra <<< "${FUZZ_BUILD_FLAGS:-}"
-for target in "${targets[@]}"; do
-  swift build -c release "${extra[@]}" --product "fuzz-$target" 2>&1 | grep -E "error|warning: |Compiling fuzz|Build" || true
-done
+if [ $build = yes ]; then
+  for target in "${targets[@]}"; do
+    # pipefail: a failed build fails the run, whatever grep shows of it.
+    swift build -c release "${extra[@]}" --product "fuzz-$target" 2>&1 | { grep -E "error|warning: |Compiling fuzz|Build" || true; }
+  done
+fi
+[ $run = yes ] || exit 0
 bin=$(swift build -c release "${extra[@]}" --show-bin-path)
 
 # libFuzzer runs on one core, so the targets run side by side, FUZZ_JOBS at a time (default: one per core); each
