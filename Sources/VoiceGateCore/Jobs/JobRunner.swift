@@ -225,8 +225,7 @@ public final class JobRunner: Service, Sendable {
     }
 
     /// Runs the job's pending items in order until none is left; true when the job keeps its lease (paused).
-    func execute(_ claimed: JobRecord) async -> Bool {
-        let job = claimed
+    func execute(_ job: JobRecord) async -> Bool {
         do {
             while true {
                 let pending = try await store.items(ofJob: job.id).filter { $0.status == .pending }

@@ -130,12 +130,13 @@ public final class WorkerLeaseBoard: Service, Sendable {
         return won.map { Claimed(place: $0, request: request) }
     }
 
-    private func takeGiven(_ worker: String) -> Claimed? {
+    /// A place handed here on `worker` (the one handed under `request`, or the oldest), taken off the list.
+    private func takeGiven(_ worker: String, request: String? = nil) -> Claimed? {
         given.withLock { given in
-            guard let first = given[worker]?.first else { return nil }
-            given[worker]?.removeFirst()
+            guard let index = given[worker]?.firstIndex(where: { request == nil || $0.request == request }) else { return nil }
+            let taken = given[worker]?.remove(at: index)
             if given[worker]?.isEmpty == true { given[worker] = nil }
-            return first
+            return taken
         }
     }
 
@@ -200,13 +201,9 @@ public final class WorkerLeaseBoard: Service, Sendable {
         pool.queue.freedElsewhere(slot: worker.slot)
         Task {
             try? await Task.sleep(for: Self.givenHold)
-            let unused = self.given.withLock { given in
-                guard let index = given[name]?.firstIndex(where: { $0.request == request }) else { return false }
-                given[name]?.remove(at: index)
-                if given[name]?.isEmpty == true { given[name] = nil }
-                return true
+            if self.takeGiven(name, request: request) != nil {
+                await self.release(worker, place: place, request: request, handOn: false)
             }
-            if unused { await self.release(worker, place: place, request: request, handOn: false) }
         }
     }
 
