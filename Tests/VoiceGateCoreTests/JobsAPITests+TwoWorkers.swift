@@ -82,4 +82,38 @@ extension JobsAPITests {
         }
         for s in servers { await s.stop() }
     }
+
+    /// A job runs one item at a time by default, even with two workers free: the next item starts once the last
+    /// one's answer is in (before its file is written out), never beside it. Its key's one place (`concurrent: 1`)
+    /// is free by then too: no item is refused for the one before it.
+    @Test func byDefaultTheNextItemStartsOnceTheLastIsAnsweredAndNeverBesideIt() async throws {
+        var options = Self.fast()
+        options.inferenceDelay = .milliseconds(20)
+        let servers = [try await SovitsDoubleServer.start(SovitsDouble(options: options)),
+                       try await SovitsDoubleServer.start(SovitsDouble(options: options))]
+        do {
+            try await TestGateway.run(upstream: .workers(servers.map(\.url))) { t in
+                try await t.makeVoice("narrator", extra: ["shared": "true"])
+                let solo = try await t.makeKey("solo", limits: ["concurrent": 1])
+                let r = try await Self.submit(t, ["voice": "narrator", "items": (0..<20).map { ["text": "Line \($0) said alone."] }], key: solo)
+                let id = try #require(r.json["id"] as? String)
+                let job = try await Self.job(t, id, becomes: "done", timeout: 30)
+                #expect(job["done"] as? Int == 20 && job["failed"] as? Int == 0)
+
+                let runs = servers.flatMap { $0.double.recorder.stats.intervals }.sorted { $0.start < $1.start }
+                #expect(runs.count == 20)
+                let overlapping = zip(runs, runs.dropFirst()).filter { $1.start < $0.end }.count
+                #expect(overlapping == 0, "\(overlapping) items started while the one before them ran")
+
+                let history = try await t.request(.GET, "/api/v1/history?limit=100")
+                let rows = (history.json["items"] as? [[String: Any]] ?? []).filter { ($0["request_id"] as? String)?.hasPrefix(id) == true }
+                #expect(rows.count == 20 && rows.allSatisfy { $0["status"] as? Int == 200 },
+                        "\(rows.compactMap { $0["error"] as? String })")
+            }
+        } catch {
+            for s in servers { await s.stop() }
+            throw error
+        }
+        for s in servers { await s.stop() }
+    }
 }

@@ -1,10 +1,10 @@
 import Foundation
 import NIOCore
-import NIOPosix
 
 /// One item of a job through the path every synthesis takes: the key's limits (its characters charged as the item
 /// runs), its saved voice, the fair queue in the key's lane behind the key's own requests, the history (one row per
-/// item, request id `JOB/INDEX`). The WAV goes to a temporary file renamed into the job's folder once complete.
+/// item, request id `JOB/INDEX`). The WAV goes to a temporary file renamed into the job's folder once complete
+/// (`JobItemFile`); the item's worker is free before that, once the answer is in.
 struct JobItemSynthesizer: Sendable {
     let service: SynthesisService
     let voices: VoiceLibrary
@@ -22,40 +22,51 @@ struct JobItemSynthesizer: Sendable {
         var speed: Double
     }
 
+    /// An item whose answer is in: its worker serves the next request while `written` puts the rest of its file in
+    /// place (and records its history row).
+    struct Answered: Sendable {
+        let written: Task<Made, any Error>
+    }
+
     /// The item spoken at the job's speed; a dubbing job with `fit: "speed"` whose item overruns its cue is spoken
-    /// once more, faster (up to `max_speed`).
-    func make(_ item: JobItemRecord, of job: JobRecord) async throws -> Made {
+    /// once more, faster (up to `max_speed`): such an item is answered once its length is known.
+    func make(_ item: JobItemRecord, of job: JobRecord) async throws -> Answered {
         let speed = job.settings.speed ?? 1
         let first = try await synthesize(item, of: job, speed: speed)
-        guard job.settings.fitSpeed, let cue = item.cue, first.durationMs > cue.end - cue.start else { return first }
-        let natural = Int(Double(first.durationMs) * speed)
+        guard job.settings.fitSpeed, let cue = item.cue else { return first }
+        let made = try await first.written.value
+        guard made.durationMs > cue.end - cue.start else { return first }
+        let natural = Int(Double(made.durationMs) * speed)
         let faster = min(SynthesisFields.speedRange.upperBound,
                          JobTimeline.speedToFit(cue, naturalMs: natural, maxSpeed: job.settings.maxSpeed))
         guard faster > speed + 0.01 else { return first }
         let second = try await synthesize(item, of: job, speed: faster)
-        unlink(files.path(job.id, first.fileName))
-        return second
+        let replaced = files.path(job.id, made.fileName)
+        return Answered(written: Task {
+            defer { unlink(replaced) }
+            return try await second.written.value
+        })
     }
 
-    private func synthesize(_ item: JobItemRecord, of job: JobRecord, speed: Double) async throws -> Made {
-        guard let key = keys.key(named: job.key) else {
-            throw GatewayError(403, "key_revoked", "the job's key \(job.key) was revoked")
-        }
+    private func synthesize(_ item: JobItemRecord, of job: JobRecord, speed: Double) async throws -> Answered {
         let started = ContinuousClock.now
         let trace = SynthesisTrace(engine: service.engineName, arrived: started)
-        let path = "\(apiPrefix)/jobs/\(job.id)/items/\(item.index)"
+        let (recorder, keyName) = (recorder, job.key)
+        let path = "\(apiPrefix)/jobs/\(job.id)/items/\(item.index)", route = "\(apiPrefix)/jobs/{id}/items/{n}"
         recorder.requestStarted()
-        var bytes = 0
-        var failure: GatewayError?
-        defer {
+        // The item's history row, once its file is in place or it failed.
+        let finished = { @Sendable (failure: GatewayError?, bytes: Int) in
             recorder.finished(RequestEvent(time: Date(), id: "\(job.id)/\(item.index)", client: "job", method: "POST", path: path,
                                            status: failure?.statusCode ?? 200, latency: 0, bytes: bytes, errorCode: failure?.code,
-                                           message: failure?.message, key: key.name, route: "\(apiPrefix)/jobs/{id}/items/{n}",
-                                           synthesis: trace.current),
+                                           message: failure?.message, key: keyName, route: route, synthesis: trace.current),
                               started: started)
         }
-        let permit = try await meter.admit(key)
+        var permit: UsagePermit?
         do {
+            guard let key = keys.key(named: job.key) else {
+                throw GatewayError(403, "key_revoked", "the job's key \(job.key) was revoked")
+            }
+            permit = try await meter.admit(key)
             let (voice, hold) = try await voices.resolve(job.voice, for: key)
             let settings = SynthesisFields.Validated(
                 text: item.text, language: job.settings.language ?? "auto", speed: speed,
@@ -63,45 +74,34 @@ struct JobItemSynthesizer: Sendable {
                 promptLanguage: voice.promptLanguage, seed: job.settings.seed ?? -1, stream: false)
             let request = SynthesisRequest(settings, voice: voice, in: voices.referenceDirectory, hold: hold)
             trace.describe(request, keepText: keepText, voice: voice.name, format: .wav)
-            try await permit.charge(characters: item.text.count)
+            try await permit?.charge(characters: item.text.count)
             let result = try await service.synthesize(request, lane: key.name, background: true, trace: trace)
-            defer { result.finish() }
-            try files.prepare(job.id)
-            let fileName = JobFiles.itemFileName(index: item.index)
-            let destination = files.path(job.id, fileName)
-            bytes = try await Self.write(result, to: destination)
-            let durationMs = try AudioJoiner.Item(path: destination).durationMs
-            permit.release()
-            return Made(fileName: fileName, durationMs: durationMs, speed: speed)
-        } catch {
-            permit.release(failed: true)
-            failure = Task.isCancelled ? GatewayError(499, "job_stopped", "the job stopped while its item ran") : GatewayError.from(error)
-            throw error
-        }
-    }
-
-    /// Writes the answer to a temporary file on NIO's thread pool and renames it into place; its byte count.
-    private static func write(_ result: SynthesisResult, to destination: String) async throws -> Int {
-        let partial = destination + ".part"
-        guard FileManager.default.createFile(atPath: partial, contents: nil), let handle = FileHandle(forWritingAtPath: partial) else {
-            throw GatewayError(500, "storage_error", "cannot write the item's audio in the jobs folder")
-        }
-        var bytes = 0
-        do {
-            defer { try? handle.close() }
-            while let chunk = try await result.next() {
-                try Task.checkCancellation()
-                bytes += chunk.readableBytes
-                try await NIOThreadPool.singleton.runIfActive { try handle.write(contentsOf: chunk.readableBytesView) }
+            let file: JobItemFile
+            let last: ByteBuffer?
+            do {
+                file = try JobItemFile(files, job: job.id, index: item.index)
+                do { last = try await file.write(untilAnswered: result) } catch { file.discard(); throw error }
+            } catch {
+                result.finish()
+                throw error
             }
+            permit?.release()
+            return Answered(written: Task {
+                defer { result.finish() }
+                do {
+                    let durationMs = try await file.finish(last)
+                    finished(nil, file.bytes)
+                    return Made(fileName: file.fileName, durationMs: durationMs, speed: speed)
+                } catch {
+                    file.discard()
+                    finished(GatewayError.from(error), file.bytes)
+                    throw error
+                }
+            })
         } catch {
-            unlink(partial)
+            permit?.release(failed: true)
+            finished(Task.isCancelled ? GatewayError(499, "job_stopped", "the job stopped while its item ran") : GatewayError.from(error), 0)
             throw error
         }
-        guard rename(partial, destination) == 0 else {
-            unlink(partial)
-            throw GatewayError(500, "storage_error", "cannot move the item's audio into place: \(String(cString: strerror(errno)))")
-        }
-        return bytes
     }
 }

@@ -256,7 +256,7 @@ public final class JobRunner: Service, Sendable {
         let lanes = min(max(1, job.settings.parallel), pending.count)
         return try await withThrowingTaskGroup(of: Outcome.self) { group in
             for _ in 0..<lanes {
-                group.addTask { try await self.lane(of: job, next: queue.next) }
+                group.addTask { try await self.lane(of: job, taking: queue) }
             }
             // The first lane to end otherwise decides; the others, cancelled, end as stopped or with CancellationError.
             var outcome = Outcome.ranAll
@@ -274,45 +274,77 @@ public final class JobRunner: Service, Sendable {
         }
     }
 
-    /// Runs the items `next` gives, one at a time, until it gives none.
-    private func lane(of claimed: JobRecord, next: @Sendable () -> JobItemRecord?) async throws -> Outcome {
+    /// How the bookkeeping of an answered item ended.
+    private enum Recorded {
+        case recorded
+        /// The job was deleted while the item ran.
+        case gone
+        /// Its file could not be put in place: the item is to be made again.
+        case unwritten(PendingItems.Entry, GatewayError)
+    }
+
+    /// Runs the items `queue` gives, one at a time, until it gives none. The next item starts as soon as the last
+    /// one's answer is in, as a client's queued request would: the last item's file is put in place and its row,
+    /// the file it replaces and the job's status recorded while the next item runs. A crash before that lands
+    /// redoes the item.
+    private func lane(of claimed: JobRecord, taking queue: PendingItems) async throws -> Outcome {
         var job = claimed
         var waitBackoff = 1.0
-        // The last finished item's bookkeeping (its row, the file it replaces, the job's status) runs while the next
-        // item does: the worker does not wait for the store between two items. A crash before it lands redoes the item.
-        var recording: Task<Bool, any Error>?
+        var recording: Task<Recorded, any Error>?
+        // The last answered item's bookkeeping, once landed; false when the job is gone.
         func recorded() async throws -> Bool {
             defer { recording = nil }
-            guard try await recording?.value ?? true else {
+            switch try await recording?.value ?? .recorded {
+            case .recorded:
+                return true
+            case .gone:
                 // Deleted while the item ran: its folder goes too (making the item made it again).
                 files.remove(job.id)
                 return false
+            case .unwritten(let entry, let failure):
+                guard entry.attempts + 1 >= Self.itemAttempts else {
+                    queue.putBack(entry.retried)
+                    return true
+                }
+                return try await fail(entry, failure)
             }
-            return true
+        }
+        func fail(_ entry: PendingItems.Entry, _ failure: GatewayError) async throws -> Bool {
+            logger.info("job \(job.id): item \(entry.item.index) failed \(entry.attempts + 1) times: \(failure.message)")
+            var failed = entry.item
+            (failed.status, failed.error) = (.failed, "\(failure.code): \(failure.message)")
+            return try await store.updateItem(job: job.id, failed)
         }
         // Cancelled (another lane paused or stopped the job): the last item's bookkeeping still lands first.
         func stopped() async -> Outcome {
             _ = try? await recording?.value
             return .stopped
         }
-        while let item = next() {
-            var attempts = 0
+        while true {
+            guard var entry = queue.next() else {
+                // An item that could not be written out may have gone back to the queue.
+                guard recording != nil else { break }
+                guard try await recorded() else { return .stopped }
+                continue
+            }
             attempt: while true {
                 if Task.isCancelled { return await stopped() }
                 do {
-                    let made = try await synthesizer.make(item, of: job)
+                    let answered = try await synthesizer.make(entry.item, of: job)
                     guard try await recorded() else { return .stopped }
-                    var done = item
-                    (done.status, done.durationMs, done.fileName, done.error) = (.done, made.durationMs, made.fileName, nil)
-                    let (store, files, id, wasRunning) = (store, files, job.id, job.status == .running)
+                    let (store, files, id, item, wasRunning) = (store, files, job.id, entry.item, job.status == .running)
                     job.status = .running
-                    recording = Task {
-                        guard try await store.updateItem(job: id, done) else { return false }
+                    recording = Task { [entry] in
+                        let made: JobItemSynthesizer.Made
+                        do { made = try await answered.written.value } catch { return .unwritten(entry, GatewayError.from(error)) }
+                        var done = item
+                        (done.status, done.durationMs, done.fileName, done.error) = (.done, made.durationMs, made.fileName, nil)
+                        guard try await store.updateItem(job: id, done) else { return .gone }
                         if let old = item.fileName { unlink(files.path(id, old)) }
                         if !wasRunning {
                             _ = try await store.setJobStatus(id, .running, reason: nil, finished: nil, from: JobRecord.Status.open)
                         }
-                        return true
+                        return .recorded
                     }
                     waitBackoff = 1
                     break attempt
@@ -333,25 +365,22 @@ public final class JobRunner: Service, Sendable {
                         await finished(job.id)
                         return .stopped
                     case .wait:
-                        logger.debug("job \(job.id): item \(item.index) waits: \(failure.message)")
+                        logger.debug("job \(job.id): item \(entry.item.index) waits: \(failure.message)")
                         try await Task.sleep(for: .seconds(waitBackoff))
                         waitBackoff = min(30, waitBackoff * 2)
                     case .retryItem:
-                        attempts += 1
-                        if attempts < Self.itemAttempts {
-                            try await Task.sleep(for: .seconds(Double(attempts)))
+                        if entry.attempts + 1 < Self.itemAttempts {
+                            entry = entry.retried
+                            try await Task.sleep(for: .seconds(Double(entry.attempts)))
                             continue attempt
                         }
-                        logger.info("job \(job.id): item \(item.index) failed \(attempts) times: \(failure.message)")
-                        var failed = item
-                        (failed.status, failed.error) = (.failed, "\(failure.code): \(failure.message)")
-                        guard try await store.updateItem(job: job.id, failed) else { return .stopped }
+                        guard try await fail(entry, failure) else { return .stopped }
                         break attempt
                     }
                 }
             }
         }
-        return try await recorded() ? .ranAll : .stopped
+        return .ranAll
     }
 
     private func finished(_ id: String) async {
@@ -360,11 +389,21 @@ public final class JobRunner: Service, Sendable {
     }
 }
 
-/// A job's pending items, handed out in order to the lanes that run them.
+/// A job's pending items, handed out in order to the lanes that run them; an item to be made again goes first.
 private final class PendingItems: Sendable {
-    private let items: Mutex<ArraySlice<JobItemRecord>>
+    struct Entry: Sendable {
+        var item: JobItemRecord
+        /// Failed attempts so far.
+        var attempts = 0
 
-    init(_ items: [JobItemRecord]) { self.items = Mutex(items[...]) }
+        var retried: Entry { Entry(item: item, attempts: attempts + 1) }
+    }
 
-    func next() -> JobItemRecord? { items.withLock { $0.popFirst() } }
+    private let entries: Mutex<[Entry]>
+
+    init(_ items: [JobItemRecord]) { entries = Mutex(items.reversed().map { Entry(item: $0) }) }
+
+    func next() -> Entry? { entries.withLock { $0.popLast() } }
+
+    func putBack(_ entry: Entry) { entries.withLock { $0.append(entry) } }
 }

@@ -17,6 +17,8 @@ public final class SynthesisResult: @unchecked Sendable {
     private let trace: SynthesisTrace?
     private let leftQueue: ContinuousClock.Instant
     private var sent = 0
+    /// The upstream's answer is all in (the last piece may not have been handed out yet): its worker is free.
+    public private(set) var isAnswered = false
 
     init(header: WAVHeader, contentLength: Int?, queueWait: Double, upstreamTime: Double, streaming: Bool,
          reader: ByteChunkReader, lease: WorkerLease?, trace: SynthesisTrace? = nil, leftQueue: ContinuousClock.Instant = .now) {
@@ -77,6 +79,7 @@ public final class SynthesisResult: @unchecked Sendable {
 
     /// The upstream's answer is over: its worker takes the next request now, before this one is written out.
     private func noteEnd() {
+        isAnswered = true
         lease?.release(.done)
         guard let trace else { return }
         let upstream = (ContinuousClock.now - leftQueue).seconds
