@@ -28,11 +28,28 @@ struct JobItemSynthesizer: Sendable {
         let written: Task<Made, any Error>
     }
 
-    /// The item spoken at the job's speed; a dubbing job with `fit: "speed"` whose item overruns its cue is spoken
-    /// once more, faster (up to `max_speed`): such an item is answered once its length is known.
-    func make(_ item: JobItemRecord, of job: JobRecord) async throws -> Answered {
+    /// The job's saved voice for its key, looked up while the item before the one that speaks with it runs: the
+    /// worker then does not wait for the store between two items. (A voice deleted meanwhile still speaks that one
+    /// item, its recording held until then.)
+    typealias VoiceLookup = Task<(VoiceRecord, ReferenceHold), any Error>
+
+    func lookUpVoice(of job: JobRecord) -> VoiceLookup {
+        Task { [keys, voices] in
+            guard let key = keys.key(named: job.key) else { throw Self.revoked(job) }
+            return try await voices.resolve(job.voice, for: key)
+        }
+    }
+
+    static func revoked(_ job: JobRecord) -> GatewayError {
+        GatewayError(403, "key_revoked", "the job's key \(job.key) was revoked")
+    }
+
+    /// The item spoken at the job's speed (with `voice` when it was looked up ahead); a dubbing job with
+    /// `fit: "speed"` whose item overruns its cue is spoken once more, faster (up to `max_speed`): such an item is
+    /// answered once its length is known.
+    func make(_ item: JobItemRecord, of job: JobRecord, voice: VoiceLookup? = nil) async throws -> Answered {
         let speed = job.settings.speed ?? 1
-        let first = try await synthesize(item, of: job, speed: speed)
+        let first = try await synthesize(item, of: job, speed: speed, voice: voice)
         guard job.settings.fitSpeed, let cue = item.cue else { return first }
         let made = try await first.written.value
         guard made.durationMs > cue.end - cue.start else { return first }
@@ -48,7 +65,7 @@ struct JobItemSynthesizer: Sendable {
         })
     }
 
-    private func synthesize(_ item: JobItemRecord, of job: JobRecord, speed: Double) async throws -> Answered {
+    private func synthesize(_ item: JobItemRecord, of job: JobRecord, speed: Double, voice lookup: VoiceLookup? = nil) async throws -> Answered {
         let started = ContinuousClock.now
         let trace = SynthesisTrace(engine: service.engineName, arrived: started)
         let (recorder, keyName) = (recorder, job.key)
@@ -63,11 +80,9 @@ struct JobItemSynthesizer: Sendable {
         }
         var permit: UsagePermit?
         do {
-            guard let key = keys.key(named: job.key) else {
-                throw GatewayError(403, "key_revoked", "the job's key \(job.key) was revoked")
-            }
+            guard let key = keys.key(named: job.key) else { throw Self.revoked(job) }
             permit = try await meter.admit(key)
-            let (voice, hold) = try await voices.resolve(job.voice, for: key)
+            let (voice, hold) = if let lookup { try await lookup.value } else { try await voices.resolve(job.voice, for: key) }
             let settings = SynthesisFields.Validated(
                 text: item.text, language: job.settings.language ?? "auto", speed: speed,
                 temperature: job.settings.temperature ?? SynthesisFields.defaultTemperature, promptText: voice.promptText,

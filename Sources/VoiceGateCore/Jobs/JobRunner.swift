@@ -291,6 +291,7 @@ public final class JobRunner: Service, Sendable {
         var job = claimed
         var waitBackoff = 1.0
         var recording: Task<Recorded, any Error>?
+        var voiceAhead: JobItemSynthesizer.VoiceLookup?
         // The last answered item's bookkeeping, once landed; false when the job is gone.
         func recorded() async throws -> Bool {
             defer { recording = nil }
@@ -329,8 +330,11 @@ public final class JobRunner: Service, Sendable {
             }
             attempt: while true {
                 if Task.isCancelled { return await stopped() }
+                // This item's voice was looked up while the last one ran; the next one's is looked up now.
+                let voice = voiceAhead
+                voiceAhead = synthesizer.lookUpVoice(of: job)
                 do {
-                    let answered = try await synthesizer.make(entry.item, of: job)
+                    let answered = try await synthesizer.make(entry.item, of: job, voice: voice)
                     guard try await recorded() else { return .stopped }
                     let (store, files, id, item, wasRunning) = (store, files, job.id, entry.item, job.status == .running)
                     job.status = .running
