@@ -107,7 +107,9 @@ def main():
         kept = all(next((i["duration_ms"] for i in final.get("items", []) if i["index"] == index), None) == ms for index, ms in files_at_kill.items())
         check(kept, f"the {len(files_at_kill)} items finished before the kill kept as they were")
         runs = double.total - before
-        check(60 <= runs <= 61, f"{runs} syntheses for 60 items (each once, the one cut off by the kill at most twice)")
+        # The item running at the kill is made again; so is one answered a few milliseconds before it whose row had
+        # not landed yet (the next item starts on the last one's answer, before its file and row are in place).
+        check(60 <= runs <= 62, f"{runs} syntheses for 60 items (each once, the ones cut off by the kill at most twice)")
         got = cli(ports[other], "get", job_id, "--out", os.path.join(work, "got"))
         audio = os.path.join(work, "got", f"{job_id}.wav")
         import soundfile
