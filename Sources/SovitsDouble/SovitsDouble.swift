@@ -13,13 +13,14 @@ import VoiceGateCore
 /// `[hold]` waits until `hold` is released (at most a minute).
 public struct SovitsDouble: Sendable {
     public let options: SovitsDoubleOptions
-    public let recorder = SovitsDoubleRecorder()
+    public let recorder: SovitsDoubleRecorder
     public let hold = SovitsDoubleHold()
     /// The event loop of api_v2 runs one non-streaming synthesis at a time.
     private let eventLoop = AsyncSerialGate()
 
     public init(options: SovitsDoubleOptions = .init()) {
         self.options = options
+        recorder = SovitsDoubleRecorder(keepsRecords: options.keepsRecords)
     }
 
     public func makeRouter() -> Router<BasicRequestContext> {

@@ -15,6 +15,10 @@ public struct SovitsDoubleOptions: Sendable {
     public var hangDuration: Duration = .seconds(2)
     /// Time `/set_gpt_weights` and `/set_sovits_weights` each take.
     public var switchDelay: Duration = .milliseconds(20)
+    /// Keep every request's body and timings (`SovitsDoubleRecorder.Stats`) for a test to read. The stand-alone
+    /// double that benchmarks run for minutes at thousands of requests a second keeps counts only: its memory and
+    /// its work per request must not grow with the requests it has served.
+    public var keepsRecords = true
 
     public init() {}
 }

@@ -34,7 +34,9 @@ public final class SovitsDoubleRecorder: Sendable {
 
     private let state = Mutex((stats: Stats(), open: [Int: Double](), nextJob: 1))
 
-    public init() {}
+    private let keepsRecords: Bool
+
+    public init(keepsRecords: Bool = true) { self.keepsRecords = keepsRecords }
 
     public var stats: Stats { state.withLock { $0.stats } }
 
@@ -53,6 +55,7 @@ public final class SovitsDoubleRecorder: Sendable {
             s.stats.ttsRequests += 1
             s.stats.running += 1
             s.stats.maxOverlap = max(s.stats.maxOverlap, s.stats.running)
+            guard keepsRecords else { return job }
             if let body {
                 s.stats.bodies.append(body)
                 s.stats.began.append(time)
@@ -67,7 +70,7 @@ public final class SovitsDoubleRecorder: Sendable {
         state.withLock { s in
             guard let start = s.open.removeValue(forKey: job) else { return }
             s.stats.running -= 1
-            s.stats.intervals.append((start, time))
+            if keepsRecords { s.stats.intervals.append((start, time)) }
         }
     }
 

@@ -10,6 +10,7 @@ let port = arguments.count > 1 ? Int(arguments[1]) ?? 9880 : 9880
 var options = SovitsDoubleOptions()
 options.inferenceDelay = .milliseconds(arguments.count > 2 ? Int(arguments[2]) ?? 0 : 0)
 options.silentOutput = arguments.count > 3 ? arguments[3] != "tone" : true
+options.keepsRecords = false
 let double = SovitsDouble(options: options)
 let app = Application(router: double.makeRouter(), configuration: .init(address: .hostname("127.0.0.1", port: port)))
 try await app.runService()
