@@ -303,7 +303,7 @@ public final class JobRunner: Service, Sendable {
                 files.remove(job.id)
                 return false
             case .unwritten(let entry, let failure):
-                guard entry.attempts + 1 >= Self.itemAttempts else {
+                guard entry.isLastAttempt else {
                     queue.putBack(entry.retried)
                     return true
                 }
@@ -336,15 +336,15 @@ public final class JobRunner: Service, Sendable {
                 do {
                     let answered = try await synthesizer.make(entry.item, of: job, voice: voice)
                     guard try await recorded() else { return .stopped }
-                    let (store, files, id, item, wasRunning) = (store, files, job.id, entry.item, job.status == .running)
+                    let (store, files, id, wasRunning) = (store, files, job.id, job.status == .running)
                     job.status = .running
                     recording = Task { [entry] in
                         let made: JobItemSynthesizer.Made
                         do { made = try await answered.written.value } catch { return .unwritten(entry, GatewayError.from(error)) }
-                        var done = item
+                        var done = entry.item
                         (done.status, done.durationMs, done.fileName, done.error) = (.done, made.durationMs, made.fileName, nil)
                         guard try await store.updateItem(job: id, done) else { return .gone }
-                        if let old = item.fileName { unlink(files.path(id, old)) }
+                        if let old = entry.item.fileName { unlink(files.path(id, old)) }
                         if !wasRunning {
                             _ = try await store.setJobStatus(id, .running, reason: nil, finished: nil, from: JobRecord.Status.open)
                         }
@@ -373,7 +373,7 @@ public final class JobRunner: Service, Sendable {
                         try await Task.sleep(for: .seconds(waitBackoff))
                         waitBackoff = min(30, waitBackoff * 2)
                     case .retryItem:
-                        if entry.attempts + 1 < Self.itemAttempts {
+                        if !entry.isLastAttempt {
                             entry = entry.retried
                             try await Task.sleep(for: .seconds(Double(entry.attempts)))
                             continue attempt
@@ -401,6 +401,9 @@ private final class PendingItems: Sendable {
         var attempts = 0
 
         var retried: Entry { Entry(item: item, attempts: attempts + 1) }
+
+        /// This attempt is the item's last (`JobRunner.itemAttempts`): failing it fails the item.
+        var isLastAttempt: Bool { attempts + 1 >= JobRunner.itemAttempts }
     }
 
     private let entries: Mutex<[Entry]>
