@@ -112,4 +112,23 @@ struct HistoryTests {
         #expect(try await store.pruneHistory(before: Date().addingTimeInterval(-86400), keepingAtMost: 500) == 0)
         try await store.close()
     }
+
+    /// The cap and the age each prune by their own index; a row that is both is removed once. Rows old in time can
+    /// sit past newer ones in id order (a gateway that wrote its batch late into a shared store).
+    @Test func theCapAndTheAgePruneTogetherEachRowOnce() async throws {
+        let store = try await StoreLocation.sqlite(path: TestGateway.makeDataDir() + "/h.db").open(logger: .init(label: "t"))
+        let rows = (0..<7_000).map { i in
+            HistoryRecord(time: i < 6_000 || i >= 6_100 ? Date() : Date().addingTimeInterval(-40 * 86400), requestID: "r\(i)",
+                          keyName: "k", client: "c", engine: "e", language: nil, textLength: 1, textHash: nil, text: nil,
+                          referenceHash: nil, status: 200, errorCode: nil, queueWait: nil, timeToFirstByte: nil,
+                          upstreamTime: nil, audioSeconds: nil, bytesSent: 0)
+        }
+        try await store.appendHistory(rows)
+        #expect(try await store.pruneHistory(before: Date().addingTimeInterval(-30 * 86400), keepingAtMost: 1000) == 6_100)
+        var query = HistoryQuery()
+        query.limit = 1000
+        let kept = try await store.history(query).map(\.requestID)
+        #expect(kept.count == 900 && kept.last == "r6100" && kept.first == "r6999")
+        try await store.close()
+    }
 }
