@@ -69,6 +69,9 @@ public enum StoreLocation: Sendable, Equatable {
                     try await c.raw("PRAGMA synchronous=NORMAL").run()
                     // Another process's write (the CLI, a second gateway on the file) is waited for, not an error.
                     try await c.raw("PRAGMA busy_timeout=5000").run()
+                    // 512 KiB of pages each instead of SQLite's 2 MiB: writes append at the end of the history and
+                    // prune its start, reads are small; the file's pages stay in the kernel's cache either way.
+                    try await c.raw("PRAGMA cache_size=-512").run()
                 }
                 let store = SQLGatewayStore(backend: SQLiteBackend(reader: reader, writer: writer, onClose: close))
                 try await store.migrate()
