@@ -70,15 +70,7 @@ struct GatewayRunner {
     /// line before anything is logged or the console takes the terminal. (The server binds again when it starts;
     /// should another process take the port in between, `run` fails with the same line.)
     static func listenProblem(_ config: GatewayConfig) async -> String? {
-        do {
-            let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .bind(host: config.host, port: config.port).get()
-            try await channel.close()
-            return nil
-        } catch {
-            return describeStartFailure(error, config: config)
-        }
+        await ListenProbe.check(host: config.host, port: config.port).map { describeStartFailure($0, config: config) }
     }
 
     static func describeStartFailure(_ error: any Error, config: GatewayConfig) -> String {
