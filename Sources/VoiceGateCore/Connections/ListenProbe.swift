@@ -9,7 +9,7 @@ import NIOPosix
 /// and then held it, unanswered, for the life of the process.
 public enum ListenProbe {
     /// The bound, non-accepting probe; close it before the server binds.
-    public static func bind(host: String, port: Int) async throws -> any Channel {
+    static func bind(host: String, port: Int) async throws -> any Channel {
         try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.autoRead, value: false)

@@ -156,35 +156,31 @@ final class SQLGatewayStore: GatewayStore, VoiceStore {
         return try await select.orderBy("id", .descending).limit(query.limit).all().map(Self.history)
     }
 
-    /// In batches of 5,000, so that pruning a busy gateway's hour holds neither every id in memory nor the write
-    /// lock for long. The cap and the age are two deletes, each walking its own index from the oldest row: one
-    /// `WHERE time_ms < ? OR id <= ?` cannot use either index, and its last batch (the one that finds fewer than
-    /// 5,000) read the whole table, a full scan of a million-row history every minute under the write lock.
+    /// In batches, so that pruning a busy gateway's hour holds neither every id in memory nor the write lock for
+    /// long. The cap and the age are two deletes, each walking its own index from the oldest row: one
+    /// `WHERE time_ms < ? OR id <= ?` can use neither index, and its last batch (the one that finds fewer than a
+    /// batch) read the whole table, a million-row history every minute under the write lock.
     func pruneHistory(before date: Date, keepingAtMost maxRows: Int) async throws -> Int {
         let newest = try await db.raw("SELECT COALESCE(MAX(id), 0) AS newest FROM synthesis_history").first()?
             .decode(column: "newest", as: Int64.self) ?? 0
-        let cut = newest - Int64(maxRows)
-        let beyondTheCap = try await deleteHistoryInBatches { db in
-            db.raw("""
-                DELETE FROM synthesis_history WHERE id IN (SELECT id FROM synthesis_history \
-                WHERE id <= \(bind: cut) ORDER BY id LIMIT 5000) RETURNING id
-                """)
-        }
-        let tooOld = try await deleteHistoryInBatches { db in
-            db.raw("""
-                DELETE FROM synthesis_history WHERE id IN (SELECT id FROM synthesis_history \
-                WHERE time_ms < \(bind: Self.millis(date)) ORDER BY time_ms LIMIT 5000) RETURNING id
-                """)
-        }
+        let beyondTheCap = try await deleteHistory(oldestBy: "id", below: newest - Int64(maxRows) + 1)
+        let tooOld = try await deleteHistory(oldestBy: "time_ms", below: Self.millis(date))
         return beyondTheCap + tooOld
     }
 
-    private func deleteHistoryInBatches(_ batch: @escaping @Sendable (any SQLDatabase) -> SQLRawBuilder) async throws -> Int {
+    /// The rows whose `column` (indexed) is below `bound`, oldest first, one batch per write.
+    private func deleteHistory(oldestBy column: String, below bound: Int64) async throws -> Int {
+        let batchSize = 5000
         var removed = 0
         while true {
-            let count = try await backend.write { try await batch($0).all().count }
+            let count = try await backend.write { db in
+                try await db.raw("""
+                    DELETE FROM synthesis_history WHERE id IN (SELECT id FROM synthesis_history \
+                    WHERE \(ident: column) < \(bind: bound) ORDER BY \(ident: column) LIMIT \(literal: batchSize)) RETURNING id
+                    """).all().count
+            }
             removed += count
-            if count < 5000 { return removed }
+            if count < batchSize { return removed }
         }
     }
 
